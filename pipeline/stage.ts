@@ -1,0 +1,94 @@
+/**
+ * The contract between the engine and the stage types it runs.
+ *
+ * The engine (pipeline/) knows stage types only through this interface; the domain
+ * (stages/) implements it. A stage type module must stay cheap to import: heavy
+ * dependencies (sharp, TensorFlow) are imported inside `run`, so `status` and `dag`
+ * never load them.
+ */
+
+/** A JSON Schema object (draft-07, as ajv validates it). */
+export type JsonSchema = Record<string, unknown>;
+
+export type MetricValue = number | string | boolean | null;
+export type Metrics = Record<string, MetricValue>;
+
+export interface PortSpec {
+  readonly description: string;
+}
+
+export interface InputSpec extends PortSpec {
+  /** An optional input may be left out of the experiment file. */
+  readonly optional?: boolean;
+}
+
+export interface ProgressUpdate {
+  /** Short status shown next to the stage, e.g. "epoch 3/30 batch 120/223 loss 0.41". */
+  readonly message?: string;
+  /** Work done so far, with `total`, to show a fraction and an ETA. */
+  readonly current?: number;
+  readonly total?: number;
+  readonly unit?: string;
+}
+
+export interface RuntimeSettings {
+  readonly backend: string;
+  readonly threads?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface StageContext<Params> {
+  readonly stageId: string;
+  /** Validated params with schema defaults filled in. */
+  readonly params: Params;
+  /** Input name -> absolute path of the upstream output (file or folder). Read-only. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** An empty folder owned by this attempt; write each declared output at `outDir/<output name>`. */
+  readonly outDir: string;
+  /**
+   * A folder that survives an interrupted attempt with the same fingerprint (for
+   * checkpoints a later attempt resumes from). Removed once the stage succeeds.
+   */
+  readonly scratchDir: string;
+  /** Folder of the experiment file: relative paths in params resolve against it. */
+  readonly baseDir: string;
+  /** The experiment's seed (part of the fingerprint only for types with `usesSeed`). */
+  readonly seed: number;
+  readonly runtime: RuntimeSettings;
+  /** Aborted on Ctrl-C: stop soon and throw (any error is fine). */
+  readonly signal: AbortSignal;
+  /** A line for this stage's log file (never the terminal). */
+  log(message: string): void;
+  /** Progress for the terminal; cheap to call often (the engine throttles). */
+  progress(update: ProgressUpdate): void;
+}
+
+export interface StageOutcome {
+  readonly metrics?: Metrics;
+}
+
+export interface StageType<Params = Record<string, unknown>> {
+  /** The name used in `uses:`. */
+  readonly name: string;
+  /** Bump whenever the same inputs and params would now give different outputs. */
+  readonly version: number;
+  readonly description: string;
+  /** Schema of `params` (an object schema; `default`s are filled in before `run`). */
+  readonly paramsSchema: JsonSchema;
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  /** Each output is the file or folder `outDir/<name>` that `run` writes. */
+  readonly outputs: Readonly<Record<string, PortSpec>>;
+  /** Whether outputs depend on the experiment seed (then the seed joins the fingerprint). */
+  readonly usesSeed?: boolean;
+  /**
+   * Files or folders outside the store that the outputs depend on (e.g. a dataset
+   * folder). Their content digests join the fingerprint. Absolute paths.
+   */
+  externalInputs?(params: Params, baseDir: string): string[];
+  run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
+}
+
+/** Lets a module declare a typed stage type and still put it in an untyped registry. */
+export function defineStageType<Params>(type: StageType<Params>): StageType {
+  return type as unknown as StageType;
+}
