@@ -1,0 +1,41 @@
+/**
+ * What the executor tells the outside world. It never prints: a Logger (cli/output/)
+ * turns these into listr2 tasks on a terminal or plain lines in CI.
+ */
+import type { RunStatus } from "./formats.js";
+import type { LockHolder } from "./store/artifact-store.js";
+import type { Metrics, ProgressUpdate } from "./stage.js";
+
+export type PipelineEvent =
+  | {
+      readonly type: "run-start";
+      readonly runId: string;
+      readonly runDir: string;
+      readonly experiment: string;
+      /** Every stage of the experiment in execution order; `selected` is false for stages outside --only/--from/--until. */
+      readonly stages: readonly { readonly id: string; readonly uses: string; readonly selected: boolean }[];
+    }
+  | { readonly type: "stage-waiting"; readonly id: string; readonly holder: LockHolder }
+  | { readonly type: "stage-start"; readonly id: string; readonly reason: string }
+  | {
+      readonly type: "stage-progress";
+      readonly id: string;
+      readonly update: ProgressUpdate;
+      /** Seconds left, estimated from `current/total` and the time since the stage started; null when unknown. */
+      readonly etaSeconds: number | null;
+    }
+  | { readonly type: "stage-reused"; readonly id: string; readonly reason: string; readonly artifactDigest: string }
+  | { readonly type: "stage-succeeded"; readonly id: string; readonly durationMs: number; readonly metrics: Metrics }
+  | { readonly type: "stage-failed"; readonly id: string; readonly message: string; readonly logFile: string | null }
+  | { readonly type: "stage-interrupted"; readonly id: string }
+  | { readonly type: "stage-skipped"; readonly id: string; readonly reason: string }
+  | { readonly type: "run-end"; readonly runId: string; readonly runDir: string; readonly status: RunStatus; readonly durationMs: number };
+
+export interface EventSink {
+  emit(event: PipelineEvent): void;
+}
+
+export interface Logger extends EventSink {
+  /** Flushes and tears down (listr2 must finish rendering before the CLI prints anything else). */
+  close(): Promise<void>;
+}
