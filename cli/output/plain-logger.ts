@@ -1,0 +1,101 @@
+/**
+ * One line per meaningful event, for CI logs and redirected output:
+ *
+ *     [run] 20261126T021500Z-quickstart: 7 stages
+ *     [load] reused (fingerprint matches run 20261125T...)
+ *     [resize] running: params.size changed: 224 -> 256
+ *     [resize] 120/223 images (53%) · ETA 12s
+ *     [resize] done in 3.2s  items_train=160 images_per_s=52.1
+ *     [run] succeeded in 12.3s -> runs/20261126T021500Z-quickstart
+ *
+ * Progress is throttled to one line per stage every `progressIntervalMs` (and the line
+ * that reaches 100%), so a long training run does not flood a log file. Everything goes
+ * to stdout so the lines stay in order; the CLI prints the final failure itself.
+ */
+import os from "node:os";
+
+import type { Logger, PipelineEvent } from "../../pipeline/events.js";
+import { unreachable } from "../../pipeline/failure.js";
+import type { CommandIO } from "../command.js";
+import { formatDuration, formatMetricsInline, formatProgress, formatRunEnd, relativePath, shortDigest } from "./format.js";
+
+export interface PlainLoggerOptions {
+  /** Also show stages outside --only/--from/--until and artifact digests. */
+  readonly verbose?: boolean;
+  /** Minimum time between two progress lines of one stage (default 5000). */
+  readonly progressIntervalMs?: number;
+  /** Clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+export class PlainLogger implements Logger {
+  readonly #io: Pick<CommandIO, "cwd" | "out">;
+  readonly #verbose: boolean;
+  readonly #interval: number;
+  readonly #now: () => number;
+  /** Stage id -> time of its last printed progress line. */
+  readonly #lastProgress = new Map<string, number>();
+
+  constructor(io: Pick<CommandIO, "cwd" | "out">, options: PlainLoggerOptions = {}) {
+    this.#io = io;
+    this.#verbose = options.verbose ?? false;
+    this.#interval = options.progressIntervalMs ?? 5000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  emit(event: PipelineEvent): void {
+    const line = this.#format(event);
+    if (line !== null) this.#io.out(`${line}\n`);
+  }
+
+  async close(): Promise<void> {
+    // Lines are written as they come; nothing is buffered.
+  }
+
+  #format(event: PipelineEvent): string | null {
+    switch (event.type) {
+      case "run-start": {
+        const selected = event.stages.filter((s) => s.selected).length;
+        const count = `${event.stages.length} stage${event.stages.length === 1 ? "" : "s"}`;
+        const head = `[run] ${event.runId}: ${count}${selected < event.stages.length ? ` (${selected} selected)` : ""}`;
+        if (!this.#verbose) return head;
+        const unselected = event.stages.filter((s) => !s.selected).map((s) => `[${s.id}] skipped: not selected`);
+        return [head, ...unselected].join("\n");
+      }
+      case "stage-waiting": {
+        const { pid, hostname } = event.holder;
+        const where = hostname && hostname !== os.hostname() ? ` on ${hostname}` : "";
+        return `[${event.id}] waiting: pid ${pid}${where} is computing the same stage`;
+      }
+      case "stage-start":
+        this.#lastProgress.delete(event.id);
+        return `[${event.id}] running: ${event.reason}`;
+      case "stage-progress": {
+        const { current, total } = event.update;
+        const finished = current !== undefined && total !== undefined && total > 0 && current >= total;
+        const now = this.#now();
+        const last = this.#lastProgress.get(event.id);
+        if (!finished && last !== undefined && now - last < this.#interval) return null;
+        this.#lastProgress.set(event.id, now);
+        const text = formatProgress(event.update, event.etaSeconds);
+        return text ? `[${event.id}] ${text}` : null;
+      }
+      case "stage-reused":
+        return `[${event.id}] reused (${event.reason})${this.#verbose ? ` artifact ${shortDigest(event.artifactDigest)}` : ""}`;
+      case "stage-succeeded": {
+        const metrics = formatMetricsInline(event.metrics);
+        return `[${event.id}] done in ${formatDuration(event.durationMs)}${metrics ? `  ${metrics}` : ""}`;
+      }
+      case "stage-failed":
+        return `[${event.id}] FAILED: ${event.message}${event.logFile ? ` (log: ${relativePath(this.#io.cwd, event.logFile)})` : ""}`;
+      case "stage-interrupted":
+        return `[${event.id}] interrupted`;
+      case "stage-skipped":
+        return `[${event.id}] skipped: ${event.reason}`;
+      case "run-end":
+        return `[run] ${formatRunEnd(event.status, event.durationMs, relativePath(this.#io.cwd, event.runDir))}`;
+      default:
+        return unreachable(event);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * `mu-pipe show <run>`: the run's header, one row per stage (status, duration, artifact,
+ * why it ran or was reused), stage errors, then every metric.
+ */
+import path from "node:path";
+
+import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
+import { formatDuration, formatMetricValue, formatTimestamp, relativePath, shortDigest } from "./format.js";
+import { renderTable } from "./table.js";
+
+/** `cwd` makes paths under it read relative (`runs/2026...`). */
+export function renderRunDetails(run: RunSummary, cwd: string): string {
+  const record = run.record;
+  const header: [string, string][] = [
+    ["run", run.id],
+    ["dir", relativePath(cwd, run.dir)],
+    ["experiment", run.experiment],
+    ["config", record ? relativePath(cwd, record.configFile) : "-"],
+    ["status", run.status],
+    ["started", formatTimestamp(run.startedAt)],
+    ["duration", run.durationMs === null ? "-" : formatDuration(run.durationMs)],
+  ];
+  if (record && record.argv.length > 0) header.push(["command", `mu-pipe ${record.argv.join(" ")}`]);
+  if (run.problem) header.push(["problem", run.problem]);
+  const width = Math.max(...header.map(([key]) => key.length));
+  let text = header.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n";
+
+  if (record && record.stages.length > 0) {
+    const rows = record.stages.map((stage) => [
+      stage.id,
+      stage.uses,
+      stage.status,
+      // A reused stage took no time in this run; its original duration is in the run that made it.
+      stage.durationMs === null || stage.status === "reused" ? "-" : formatDuration(stage.durationMs),
+      shortDigest(stage.artifactDigest),
+      stage.reason || "-",
+    ]);
+    text +=
+      "\n" +
+      renderTable(
+        [{ header: "STAGE" }, { header: "TYPE" }, { header: "STATUS" }, { header: "DURATION", align: "right" }, { header: "ARTIFACT" }, { header: "REASON" }],
+        rows,
+      );
+    const errors = record.stages.filter((stage) => stage.error);
+    if (errors.length > 0) {
+      text += "\nerrors\n" + errors.map((stage) => `  ${stage.id}: ${stage.error}\n    log: ${relativePath(cwd, path.join(run.dir, "logs", `${stage.id}.log`))}\n`).join("");
+    }
+  }
+
+  const metrics = [...flattenRunMetrics(run)];
+  text += "\n";
+  text +=
+    metrics.length === 0
+      ? "no metrics\n"
+      : renderTable(
+          [{ header: "METRIC" }, { header: "VALUE", align: "right" }],
+          metrics.map(([key, value]) => [key, formatMetricValue(value)]),
+        );
+  return text;
+}
+
+export function runDetailsAsJson(run: RunSummary): string {
+  return `${JSON.stringify({ id: run.id, dir: run.dir, status: run.status, record: run.record, metrics: run.metrics, ...(run.problem ? { problem: run.problem } : {}) }, null, 2)}\n`;
+}

@@ -1,0 +1,86 @@
+/**
+ * `mu-pipe runs`: one row per run, newest first, with up to three headline metrics.
+ */
+import type { MetricValue } from "../../pipeline/stage.js";
+import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
+import { formatDuration, formatMetricValue, formatTimestamp } from "./format.js";
+import { renderTable, type Column } from "./table.js";
+
+/** Metric names that read as a model's quality, best first. */
+const HEADLINE = [/f1/i, /dice/i, /loss/i] as const;
+
+/**
+ * Up to `max` flattened metric keys (`evaluate.f1`) worth a column: numeric metrics whose
+ * name contains f1, dice or loss. Keys most runs have come first, then f1 before dice
+ * before loss, then later stages (closer to the final model) before earlier ones.
+ */
+export function pickHeadlineMetrics(runs: readonly RunSummary[], max = 3): string[] {
+  const seen = new Map<string, { count: number; rank: number; position: number }>();
+  for (const run of runs) {
+    const flat = [...flattenRunMetrics(run)];
+    flat.forEach(([key, value], position) => {
+      if (typeof value !== "number") return;
+      const name = key.slice(key.indexOf(".") + 1);
+      const rank = HEADLINE.findIndex((pattern) => pattern.test(name));
+      if (rank < 0) return;
+      const entry = seen.get(key);
+      if (entry) {
+        entry.count += 1;
+        entry.position = Math.max(entry.position, position);
+      } else {
+        seen.set(key, { count: 1, rank, position });
+      }
+    });
+  }
+  return [...seen.entries()]
+    .sort(([ka, a], [kb, b]) => b.count - a.count || a.rank - b.rank || b.position - a.position || ka.localeCompare(kb))
+    .slice(0, max)
+    .map(([key]) => key);
+}
+
+export function renderRunsTable(runs: readonly RunSummary[], metricKeys: readonly string[]): string {
+  if (runs.length === 0) return "no runs yet\n";
+  const columns: Column[] = [
+    { header: "RUN" },
+    { header: "EXPERIMENT" },
+    { header: "STATUS" },
+    { header: "STARTED (UTC)" },
+    { header: "DURATION", align: "right" },
+    { header: "RAN", align: "right" },
+    { header: "REUSED", align: "right" },
+    { header: "FAILED", align: "right" },
+    ...metricKeys.map((key): Column => ({ header: key, align: "right" })),
+  ];
+  const rows = runs.map((run) => {
+    const metrics = flattenRunMetrics(run);
+    return [
+      run.id,
+      run.experiment,
+      run.status,
+      run.startedAt === null ? "-" : formatTimestamp(run.startedAt).slice(0, 16),
+      run.durationMs === null ? "-" : formatDuration(run.durationMs),
+      String(run.stages.ran),
+      String(run.stages.reused),
+      String(run.stages.failed),
+      ...metricKeys.map((key) => formatMetricValue(metrics.get(key))),
+    ];
+  });
+  return renderTable(columns, rows);
+}
+
+/** The JSON form: every summary without the raw record, metrics flattened. */
+export function runsAsJson(runs: readonly RunSummary[]): string {
+  const items = runs.map((run) => ({
+    id: run.id,
+    dir: run.dir,
+    experiment: run.experiment,
+    status: run.status,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: run.durationMs,
+    stages: run.stages,
+    metrics: Object.fromEntries(flattenRunMetrics(run)) as Record<string, MetricValue>,
+    ...(run.problem ? { problem: run.problem } : {}),
+  }));
+  return `${JSON.stringify(items, null, 2)}\n`;
+}
