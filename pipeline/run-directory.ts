@@ -1,0 +1,122 @@
+/**
+ * One folder per invocation: `runs/<UTC timestamp>-<experiment>/` with the resolved
+ * config, run.json (kept current as stages finish), metrics.json, per-stage logs and a
+ * link to each stage's artifact. `runs/latest` points at the newest.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { stringify } from "yaml";
+import { replaceSymlink, writeFileAtomic } from "./atomic-write.js";
+import type { RunMetrics, RunRecord, RunStatus, StageRunEntry } from "./formats.js";
+import type { Metrics } from "./stage.js";
+
+export const RUN_FILE = "run.json";
+export const METRICS_FILE = "metrics.json";
+export const CONFIG_FILE = "config.yaml";
+export const LATEST_LINK = "latest";
+
+export interface RunDirectoryOptions {
+  readonly runsDir: string;
+  readonly experiment: string;
+  readonly configFile: string;
+  readonly resolvedConfig: Readonly<Record<string, unknown>>;
+  readonly argv: readonly string[];
+  readonly stages: readonly { readonly id: string; readonly uses: string }[];
+  readonly now?: Date;
+}
+
+export class RunDirectory {
+  private record: RunRecord;
+  private readonly metrics: Record<string, Metrics> = {};
+
+  private constructor(
+    readonly dir: string,
+    record: RunRecord,
+  ) {
+    this.record = record;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** Claims a fresh folder (mkdir fails if another process took the name: try a suffix). */
+  static async create(options: RunDirectoryOptions): Promise<RunDirectory> {
+    const now = options.now ?? new Date();
+    await fs.mkdir(options.runsDir, { recursive: true });
+    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    let id = `${stamp}-${options.experiment}`;
+    for (let suffix = 2; ; suffix += 1) {
+      try {
+        await fs.mkdir(path.join(options.runsDir, id));
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        id = `${stamp}-${options.experiment}-${suffix}`;
+      }
+    }
+    const dir = path.join(options.runsDir, id);
+    await fs.mkdir(path.join(dir, "logs"));
+    await fs.mkdir(path.join(dir, "artifacts"));
+    await writeFileAtomic(path.join(dir, CONFIG_FILE), `# Resolved from ${options.configFile}\n${stringify(options.resolvedConfig)}`);
+    const record: RunRecord = {
+      version: 1,
+      id,
+      experiment: options.experiment,
+      configFile: options.configFile,
+      status: "running",
+      startedAt: now.toISOString(),
+      finishedAt: null,
+      argv: options.argv,
+      stages: options.stages.map((s) => ({
+        id: s.id,
+        uses: s.uses,
+        status: "pending",
+        reason: "",
+        fingerprintKey: null,
+        artifactDigest: null,
+        startedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+      })),
+    };
+    const run = new RunDirectory(dir, record);
+    await run.save();
+    await replaceSymlink(id, path.join(options.runsDir, LATEST_LINK));
+    return run;
+  }
+
+  logFile(stageId: string): string {
+    return path.join(this.dir, "logs", `${stageId}.log`);
+  }
+
+  async updateStage(stageId: string, change: Partial<Omit<StageRunEntry, "id" | "uses">>): Promise<void> {
+    this.record = {
+      ...this.record,
+      stages: this.record.stages.map((s) => (s.id === stageId ? { ...s, ...change } : s)),
+    };
+    await this.save();
+  }
+
+  async setMetrics(stageId: string, metrics: Metrics): Promise<void> {
+    this.metrics[stageId] = metrics;
+    const file: RunMetrics = { version: 1, stages: this.metrics };
+    await writeFileAtomic(path.join(this.dir, METRICS_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  }
+
+  /** A relative link, so a runs folder can be moved together with its store. */
+  async linkArtifact(stageId: string, artifactDir: string): Promise<void> {
+    const link = path.join(this.dir, "artifacts", stageId);
+    await replaceSymlink(path.relative(path.dirname(link), artifactDir), link);
+  }
+
+  async finish(status: RunStatus, finishedAt = new Date()): Promise<void> {
+    this.record = { ...this.record, status, finishedAt: finishedAt.toISOString() };
+    await this.save();
+  }
+
+  private async save(): Promise<void> {
+    await writeFileAtomic(path.join(this.dir, RUN_FILE), `${JSON.stringify(this.record, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,33 @@
+/** Builds a stage's Fingerprint from its config and the digests of what it reads. */
+import type { Fingerprint } from "./formats.js";
+import type { GraphStage } from "./graph.js";
+
+export interface FingerprintSources {
+  readonly seed: number;
+  readonly baseDir: string;
+  /** Content digest of the upstream artifact feeding each input, by upstream stage id. */
+  artifactDigestOf(stageId: string): string;
+  /** Content digest of a file or folder outside the store. */
+  digestExternal(absPath: string): Promise<string>;
+}
+
+export async function fingerprintStage(stage: GraphStage, sources: FingerprintSources): Promise<Fingerprint> {
+  const inputs: Record<string, string> = {};
+  for (const input of stage.inputs) {
+    // The whole upstream artifact stands for the output: outputs are folders inside it.
+    inputs[input.name] = `${sources.artifactDigestOf(input.stage)}/${input.output}`;
+  }
+  const external: Record<string, string> = {};
+  for (const file of stage.type.externalInputs?.(stage.config.params, sources.baseDir) ?? []) {
+    external[file] = await sources.digestExternal(file);
+  }
+  return {
+    version: 1,
+    stageType: stage.type.name,
+    stageVersion: stage.type.version,
+    params: stage.config.params,
+    seed: stage.type.usesSeed ? sources.seed : null,
+    inputs,
+    external,
+  };
+}
