@@ -1,0 +1,99 @@
+import { execute } from "../../pipeline/executor.js";
+import { MuPipeError } from "../../pipeline/failure.js";
+import { selectStages } from "../../pipeline/graph.js";
+import { previousFingerprints } from "../../pipeline/run-history.js";
+import { RunDirectory } from "../../pipeline/run-directory.js";
+import { parseCommandArgs, requirePositionals } from "../args.js";
+import type { Command } from "../command.js";
+import { openExperiment } from "../experiment-session.js";
+import { createLogger } from "../output/logger.js";
+import { openExperimentStore } from "../store-session.js";
+import { printPlan } from "./status.js";
+
+const usage = `usage: mu-pipe run <experiment.yaml> [options]
+
+  --set key.path=value   override a value (repeatable), e.g. --set stages.finetune2.params.lr=3e-5
+  --only <stage>         run just this stage (repeatable); its inputs must be cached
+  --from <stage>         run this stage and everything downstream of it
+  --until <stage>        run this stage and everything upstream of it
+  --force <stage>        run this stage even if a cached result exists (repeatable)
+  --force-all            run every selected stage
+  --dry-run              show what would run, and why, without running anything`;
+
+const options = {
+  set: { type: "string", multiple: true },
+  only: { type: "string", multiple: true },
+  from: { type: "string" },
+  until: { type: "string" },
+  force: { type: "string", multiple: true },
+  "force-all": { type: "boolean" },
+  "dry-run": { type: "boolean" },
+} as const;
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "run an experiment",
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, options, usage);
+    const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
+    const session = await openExperiment(file ?? "", values.set ?? [], io);
+    const { graph, config } = session;
+    const selected = selectStages(graph, { only: values.only, from: values.from, until: values.until });
+    const forced = values["force-all"] ? "all" : new Set(values.force ?? []);
+    if (forced !== "all") {
+      for (const id of forced) {
+        if (!graph.byId.has(id)) throw new MuPipeError({ reason: "not-found", what: "stage", query: id, candidates: graph.stages.map((s) => s.id) });
+      }
+    }
+    const { store, digestExternal, saveDigestCache } = await openExperimentStore(config.settings.storeDir);
+
+    if (values["dry-run"]) {
+      const { planRun } = await import("../../pipeline/plan.js");
+      const previous = previousFingerprints(config.settings.runsDir, config.name, store, null);
+      printPlan(await planRun(graph, selected, forced, { store, digestExternal, previousFingerprint: previous }), io);
+      await saveDigestCache();
+      return 0;
+    }
+
+    const runDir = await RunDirectory.create({
+      runsDir: config.settings.runsDir,
+      experiment: config.name,
+      configFile: config.file,
+      resolvedConfig: config.resolved,
+      argv: ["run", ...argv],
+      stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
+    });
+    const logger = createLogger(io);
+    const abort = new AbortController();
+    const onSignal = (): void => {
+      if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
+      abort.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const result = await execute(
+        { graph, selected, force: forced, signal: abort.signal },
+        {
+          store,
+          runDir,
+          sink: logger,
+          digestExternal,
+          previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id),
+        },
+      );
+      await logger.close();
+      await saveDigestCache();
+      if (result.status === "interrupted") throw new MuPipeError({ reason: "interrupted", ...(result.stageId ? { stageId: result.stageId } : {}) });
+      if (result.status === "failed") {
+        throw new MuPipeError({ reason: "stage-failed", stageId: result.stageId ?? "?", message: result.message ?? "failed", logFile: runDir.logFile(result.stageId ?? "") });
+      }
+      return 0;
+    } finally {
+      await logger.close(); // safe twice; keeps listr's timer from holding the process open after a throw
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  },
+};
