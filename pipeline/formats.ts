@@ -6,20 +6,38 @@ import type { Metrics } from "./stage.js";
 
 /**
  * What decides whether a stage's cached result may be reused. Its sha256 over the
- * canonical JSON (sorted keys, normalised numbers) is the cache key.
+ * canonical JSON (sorted keys, normalised numbers; see `canonicalJson` in
+ * fingerprint.ts) is the cache key. Everything that can change a stage's outputs is in
+ * here, and nothing else: no paths of the run, no timestamps, no mtimes, no whole
+ * config file (which would invalidate every stage when one line changes).
  */
 export interface Fingerprint {
+  /** Format of this object; a new format gives new keys, so old records are simply not found. */
   readonly version: 1;
   /** The stage type and its version: a new version of the code means new outputs. */
   readonly stageType: string;
   readonly stageVersion: number;
-  /** Validated params with defaults filled, so writing a default explicitly changes nothing. */
+  /**
+   * Validated params with defaults filled, so writing a default explicitly changes
+   * nothing. Key order and number spelling do not matter (canonical JSON).
+   */
   readonly params: unknown;
-  /** The experiment seed, only for stage types whose outputs depend on it (else null). */
+  /**
+   * The experiment seed, only for stage types whose outputs depend on it (else null),
+   * so changing the seed reruns training but not resizing.
+   */
   readonly seed: number | null;
-  /** Input name -> content digest of the upstream artifact that feeds it. */
+  /**
+   * Input name -> content digest of the upstream artifact that feeds it. Digests, not
+   * upstream fingerprints: an upstream stage that reruns and yields identical bytes
+   * does not invalidate what follows.
+   */
   readonly inputs: Readonly<Record<string, string>>;
-  /** Absolute path of each declared external file or folder -> content digest. */
+  /**
+   * Absolute path of each declared external file or folder -> content digest
+   * (`digestPath` in digest.ts). The path is part of the key, so the same dataset at
+   * another path (another machine or checkout) gives another key.
+   */
   readonly external: Readonly<Record<string, string>>;
 }
 
