@@ -1,6 +1,5 @@
 /** Opens an experiment's artifact store with its digest cache for external inputs. */
-import path from "node:path";
-import { DigestCache, digestPath } from "../pipeline/digest.js";
+import { digestPath } from "../pipeline/digest.js";
 import { MuPipeError } from "../pipeline/failure.js";
 import type { ArtifactStore } from "../pipeline/store/artifact-store.js";
 import { openStore } from "../pipeline/store/fs-store.js";
@@ -15,7 +14,7 @@ export interface StoreSession {
 
 export async function openExperimentStore(storeDir: string): Promise<StoreSession> {
   const store = await openStore(storeDir);
-  const cache = await DigestCache.load(path.join(storeDir, "digest-cache.json"));
+  const cache = await store.digestCache();
   return {
     store,
     async digestExternal(absPath) {

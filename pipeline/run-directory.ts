@@ -6,7 +6,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
-import { replaceSymlink, writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "./store/atomic-file.js";
+import { replaceSymlink } from "./symlink.js";
 import type { RunMetrics, RunRecord, RunStatus, StageRunEntry } from "./formats.js";
 import type { Metrics } from "./stage.js";
 

@@ -163,7 +163,7 @@ stages:
     );
     const result = await rig.cli("run", "missing.yaml");
     expect(result.code).toBe(2);
-    expect(result.err).toContain("missing.yaml:7:19");
+    expect(result.err).toContain("missing.yaml:7:18");
     expect(result.err).toContain("stages.c.inputs.a: no stage `alpah` in this experiment");
     expect(result.err).toContain("did you mean `alpha`?");
   });
