@@ -1,5 +1,5 @@
 /** The one switch that turns a Failure into text. */
-import { closest } from "fastest-levenshtein";
+import { closestMatch } from "../pipeline/config/did-you-mean.js";
 import { formatDiagnostic } from "../pipeline/config/format-diagnostic.js";
 import { unreachable, type Failure } from "../pipeline/failure.js";
 import type { CommandIO } from "./command.js";
@@ -10,14 +10,14 @@ export function formatFailure(failure: Failure): string {
       return [`mu-pipe: ${failure.message}`, ...(failure.hint ? ["", failure.hint] : [])].join("\n");
     case "config-invalid": {
       const count = failure.diagnostics.length;
-      return [...failure.diagnostics.map((d) => formatDiagnostic(d)), `${count} problem${count === 1 ? "" : "s"} in the experiment; nothing was run.`].join("\n");
+      return [...failure.diagnostics.map((d) => `${formatDiagnostic(d)}\n`), `${count} problem${count === 1 ? "" : "s"} in the experiment; nothing was run.`].join("\n");
     }
     case "stage-failed":
       return `mu-pipe: stage ${failure.stageId} failed: ${failure.message}${failure.logFile ? `\n  log: ${failure.logFile}` : ""}`;
     case "interrupted":
       return `mu-pipe: interrupted${failure.stageId ? ` during stage ${failure.stageId}` : ""}; finished stages are cached, the next run resumes from there.`;
     case "not-found": {
-      const guess = failure.candidates && failure.candidates.length > 0 ? closest(failure.query, [...failure.candidates]) : null;
+      const guess = closestMatch(failure.query, failure.candidates ?? []);
       return [
         `mu-pipe: no ${failure.what} \`${failure.query}\``,
         ...(guess ? [`  did you mean \`${guess}\`?`] : []),

@@ -3,8 +3,8 @@
  * an upstream stage output, reports missing stages/outputs and cycles (with every
  * stage involved), and orders stages so each comes after its inputs.
  */
-import { closest } from "fastest-levenshtein";
 import type { ExperimentConfig, StageConfig } from "./config/experiment.js";
+import { didYouMean } from "./config/did-you-mean.js";
 import { MuPipeError, type Diagnostic } from "./failure.js";
 import type { StageRegistry } from "./registry.js";
 import type { StageType } from "./stage.js";
@@ -40,17 +40,16 @@ export function buildGraph(experiment: ExperimentConfig, registry: StageRegistry
     if (!type) throw new Error(`internal: stage type ${config.uses} passed validation but is not registered`);
     const inputs: ResolvedInput[] = [];
     for (const [name, ref] of Object.entries(config.inputs)) {
-      const at = (message: string, hints?: string[]): Diagnostic => ({
+      const at = (message: string, hints: string[] = []): Diagnostic => ({
         span: experiment.locate(["stages", config.id, "inputs", name]),
         file: experiment.file,
         keyPath: `stages.${config.id}.inputs.${name}`,
         message,
-        ...(hints ? { hints } : {}),
+        ...(hints.length > 0 ? { hints } : {}),
       });
       if (!idSet.has(ref.stage)) {
         const others = ids.filter((id) => id !== config.id);
-        const guess = others.length > 0 ? closest(ref.stage, others) : null;
-        diagnostics.push(at(`no stage \`${ref.stage}\` in this experiment`, guess ? [`did you mean \`${guess}\`?`] : undefined));
+        diagnostics.push(at(`no stage \`${ref.stage}\` in this experiment`, didYouMean(ref.stage, others)));
         continue;
       }
       const upstreamConfig = experiment.stages.find((s) => s.id === ref.stage);
@@ -65,9 +64,8 @@ export function buildGraph(experiment: ExperimentConfig, registry: StageRegistry
         }
         output = outputs[0] ?? "";
       } else if (!outputs.includes(output)) {
-        const guess = outputs.length > 0 ? closest(output, outputs) : null;
         diagnostics.push(
-          at(`stage \`${ref.stage}\` (${upstreamType.name}) has no output \`${output}\`; it has ${outputs.join(", ") || "none"}`, guess ? [`did you mean \`${ref.stage}.${guess}\`?`] : undefined),
+          at(`stage \`${ref.stage}\` (${upstreamType.name}) has no output \`${output}\`; it has ${outputs.join(", ") || "none"}`, didYouMean(output, outputs)),
         );
         continue;
       }

@@ -9,6 +9,14 @@ import { openExperiment } from "../experiment-session.js";
 import { createLogger } from "../output/logger.js";
 import { openExperimentStore } from "../store-session.js";
 import { printPlan } from "./status.js";
+import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
+
+/** The resolved document with every stage's params as the stage saw them (defaults filled), so `compare` sees default changes too. */
+function withFilledParams(config: ExperimentConfig): Record<string, unknown> {
+  const written = (config.resolved.stages ?? {}) as Record<string, Record<string, unknown>>;
+  const stages = Object.fromEntries(config.stages.map((s) => [s.id, { ...written[s.id], params: s.params }]));
+  return { ...config.resolved, stages };
+}
 
 const usage = `usage: mu-pipe run <experiment.yaml> [options]
 
@@ -60,7 +68,7 @@ export const runCommand: Command = {
       runsDir: config.settings.runsDir,
       experiment: config.name,
       configFile: config.file,
-      resolvedConfig: config.resolved,
+      resolvedConfig: withFilledParams(config),
       argv: ["run", ...argv],
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
     });
