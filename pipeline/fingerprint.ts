@@ -215,8 +215,9 @@ function show(value: unknown): string {
 
 /** `sha256:` and the first 8 hex digits, enough to tell artifacts apart by eye. */
 export function shortDigest(digest: string): string {
-  const match = /^sha256:([0-9a-f]{8})[0-9a-f]*$/.exec(digest);
-  return match ? `sha256:${match[1]}…` : digest;
+  // Input digests carry the output they name after the artifact digest: `sha256:<hex>/out`.
+  const match = /^sha256:([0-9a-f]{8})[0-9a-f]*(\/.*)?$/.exec(digest);
+  return match ? `sha256:${match[1]}…${match[2] ?? ""}` : digest;
 }
 
 function unionKeys(a: object, b: object): string[] {

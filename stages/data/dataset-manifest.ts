@@ -12,12 +12,31 @@ export const DATASET_MANIFEST_VERSION = 1;
 
 export type Split = "train" | "val" | "test";
 
-/** How the sclera is encoded in a mask file. */
+export type Rgb = readonly [number, number, number];
+
+/**
+ * How the sclera is encoded in a mask file (stages/data/masks.ts decodes it).
+ * Thresholds and colours are on the 0-255 scale; samples of other bit depths are
+ * compared after scaling (a 16-bit 0/65535 mask and a 1-bit mask both read as 0/255).
+ */
 export type MaskEncoding =
-  | { readonly kind: "binary"; readonly threshold?: number } // any value > threshold (default 0) is sclera
-  | { readonly kind: "class-index"; readonly sclera: number } // single channel, value == sclera
-  | { readonly kind: "rgb"; readonly sclera: readonly [number, number, number]; readonly tolerance?: number }
-  | { readonly kind: "alpha"; readonly threshold?: number }; // alpha channel > threshold
+  /** Sclera where the grey value (brightest colour channel, dimmed by alpha) > threshold (default 0). */
+  | { readonly kind: "binary"; readonly threshold?: number }
+  /** Single channel (or palette index), sample at the file's own bit depth == sclera. */
+  | { readonly kind: "class-index"; readonly sclera: number }
+  /**
+   * Sclera where every channel is within `tolerance` of the colour (default 0 for
+   * lossless files, 48 for JPEG). `known` lists the other class colours; when given,
+   * a pixel near none of them nor the sclera colour is an "unknown colour" problem.
+   */
+  | {
+      readonly kind: "rgb";
+      readonly sclera: Rgb;
+      readonly tolerance?: number;
+      readonly known?: readonly Rgb[];
+    }
+  /** Sclera where alpha > threshold (default 0). */
+  | { readonly kind: "alpha"; readonly threshold?: number };
 
 export interface FileRef {
   readonly path: string;

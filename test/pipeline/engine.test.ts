@@ -61,6 +61,7 @@ describe("mu-pipe run", () => {
     expect(await rig.takeCalls()).toEqual(["b", "c"]);
     const run = await rig.readJson<RunRecord>("runs/latest/run.json");
     expect(run.stages.find((s) => s.id === "b")?.reason).toBe('params.value changed: " world" -> "there"');
+    expect(run.stages.find((s) => s.id === "c")?.reason).toMatch(/^input b changed \(upstream artifact sha256:[0-9a-f]{8}…\/out -> sha256:[0-9a-f]{8}…\/out\)$/);
     expect(await fs.readFile(path.join(rig.dir, "runs/latest/artifacts/c/out"), "utf8")).toBe("hellothere!");
   });
 
