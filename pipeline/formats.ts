@@ -97,6 +97,9 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly argv: readonly string[];
+  /** The process running it, so `gc` can tell a live run from one that was killed. */
+  readonly pid: number;
+  readonly hostname: string;
   readonly stages: readonly StageRunEntry[];
 }
 

@@ -4,6 +4,7 @@
  * link to each stage's artifact. `runs/latest` points at the newest.
  */
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "./store/atomic-file.js";
@@ -69,6 +70,8 @@ export class RunDirectory {
       startedAt: now.toISOString(),
       finishedAt: null,
       argv: options.argv,
+      pid: process.pid,
+      hostname: os.hostname(),
       stages: options.stages.map((s) => ({
         id: s.id,
         uses: s.uses,

@@ -1,5 +1,8 @@
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { MuPipeError } from "../../pipeline/failure.js";
+import { isProcessAlive } from "../../pipeline/store/atomic-file.js";
 import type { RunRecord } from "../../pipeline/formats.js";
 import { RUN_FILE } from "../../pipeline/run-directory.js";
 import { openStore } from "../../pipeline/store/fs-store.js";
@@ -18,19 +21,27 @@ const options = {
   store: { type: "string" },
 } as const;
 
-/** Every artifact digest some run directory still refers to. */
-export async function referencedDigests(runsDir: string): Promise<Set<string>> {
+interface RunsScan {
+  /** Every artifact digest some run directory still refers to. */
+  readonly keep: Set<string>;
+  /** Runs whose process is still alive on this host. */
+  readonly live: string[];
+}
+
+async function scanRuns(runsDir: string): Promise<RunsScan> {
   const keep = new Set<string>();
+  const live: string[] = [];
   for (const name of await fs.readdir(runsDir).catch(() => [] as string[])) {
     if (name.startsWith(".") || name === "latest") continue;
     try {
       const run = JSON.parse(await fs.readFile(path.join(runsDir, name, RUN_FILE), "utf8")) as RunRecord;
       for (const stage of run.stages) if (stage.artifactDigest) keep.add(stage.artifactDigest);
+      if (run.status === "running" && run.hostname === os.hostname() && isProcessAlive(run.pid)) live.push(`${name} (pid ${run.pid})`);
     } catch {
       // Not a run directory (or one killed before its run.json): it references nothing.
     }
   }
-  return keep;
+  return { keep, live };
 }
 
 function formatBytes(bytes: number): string {
@@ -53,7 +64,12 @@ export const gcCommand: Command = {
     const runsDir = path.resolve(io.cwd, values["runs-dir"]);
     const store = await openStore(path.resolve(io.cwd, values.store ?? path.join(values["runs-dir"], ".store")));
     const dryRun = values["dry-run"] ?? false;
-    const result = await store.gc(await referencedDigests(runsDir), { dryRun });
+    const { keep, live } = await scanRuns(runsDir);
+    if (live.length > 0 && !dryRun) {
+      // A live run may be about to reuse an artifact it has looked up but not linked yet.
+      throw new MuPipeError({ reason: "usage", message: `a run is in progress: ${live.join(", ")}; run gc when it has finished` });
+    }
+    const result = await store.gc(keep, { dryRun });
     const verb = dryRun ? "would remove" : "removed";
     io.out(
       `${verb} ${result.removedArtifacts.length} artifact(s), ${result.removedRecords.length} record(s), ${result.removedTemp.length} temp folder(s); ${formatBytes(result.freedBytes)} ${dryRun ? "would be " : ""}freed`,

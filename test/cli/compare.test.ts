@@ -45,6 +45,8 @@ async function writeRun(id: string, configText: string | null, metrics: RunMetri
     startedAt: "2026-11-24T10:00:00.000Z",
     finishedAt: "2026-11-24T10:01:00.000Z",
     argv: ["run", "configs/quickstart.yaml"],
+    pid: 1,
+    hostname: "test-host",
     stages: Object.keys(metrics).map((stage) => ({
       id: stage,
       uses: stage,

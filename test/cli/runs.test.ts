@@ -30,10 +30,10 @@ function stage(id: string, uses: string, status: StageRunEntry["status"], reason
   };
 }
 
-async function writeRun(id: string, record: Omit<RunRecord, "version" | "id" | "argv" | "configFile">, metrics: RunMetrics["stages"] | null): Promise<void> {
+async function writeRun(id: string, record: Omit<RunRecord, "version" | "id" | "argv" | "configFile" | "pid" | "hostname">, metrics: RunMetrics["stages"] | null): Promise<void> {
   const dir = path.join(runsDir, id);
   await mkdir(path.join(dir, "logs"), { recursive: true });
-  const full: RunRecord = { version: 1, id, configFile: `configs/${record.experiment}.yaml`, argv: ["run", `configs/${record.experiment}.yaml`], ...record };
+  const full: RunRecord = { version: 1, id, configFile: `configs/${record.experiment}.yaml`, argv: ["run", `configs/${record.experiment}.yaml`], pid: 1, hostname: "test-host", ...record };
   await writeFile(path.join(dir, "run.json"), JSON.stringify(full, null, 2));
   if (metrics) await writeFile(path.join(dir, "metrics.json"), JSON.stringify({ version: 1, stages: metrics } satisfies RunMetrics));
 }

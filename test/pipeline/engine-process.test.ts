@@ -85,4 +85,14 @@ describe("across processes", () => {
     expect(ran.filter((id) => id === "after")).toEqual(["after"]);
     expect(second.output()).toMatch(/\[slow\] waiting/);
   });
+
+  it("gc refuses while a run is in progress", async () => {
+    const child = rig.spawn("run", "slow.yaml");
+    await waitFor(partialWritten, 20_000, "the slow stage to start writing");
+    const gc = await rig.cli("gc");
+    expect(gc.code).toBe(2);
+    expect(gc.err).toMatch(/^mu-pipe: a run is in progress: \d{8}T\d{6}Z-slow \(pid \d+\); run gc when it has finished\n$/);
+    expect(await new Promise((resolve) => child.on("close", resolve))).toBe(0);
+    expect((await rig.cli("gc")).code).toBe(0);
+  });
 });

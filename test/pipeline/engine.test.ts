@@ -177,6 +177,30 @@ stages:
   });
 });
 
+describe("gc and verify", () => {
+  it("gc removes only what no run folder links to; verify catches a changed artifact", async () => {
+    await rig.write("exp.yaml", DIAMOND);
+    await rig.cli("run", "exp.yaml", "--set", "stages.a.params.value=old");
+    const oldRun = await fs.realpath(path.join(rig.dir, "runs/latest"));
+    await rig.cli("run", "exp.yaml");
+    await rig.takeCalls();
+    expect((await rig.cli("gc", "--dry-run")).out).toBe("would remove 0 artifact(s), 0 record(s), 0 temp folder(s); 0 B would be freed\n");
+
+    await fs.rm(oldRun, { recursive: true });
+    expect((await rig.cli("gc")).out).toMatch(/^removed 2 artifact\(s\), 2 record\(s\), 0 temp folder\(s\); [\d.]+ (B|KiB) freed\n$/);
+    expect((await rig.cli("run", "exp.yaml")).code).toBe(0);
+    expect(await rig.takeCalls()).toEqual([]);
+
+    expect((await rig.cli("verify")).code).toBe(0);
+    const out = path.join(await fs.realpath(path.join(rig.dir, "runs/latest/artifacts/c")), "out");
+    await fs.chmod(out, 0o644);
+    await fs.writeFile(out, "tampered");
+    const verify = await rig.cli("verify");
+    expect(verify.code).toBe(1);
+    expect(verify.err).toMatch(/out: /);
+  });
+});
+
 describe("dag", () => {
   it("prints the graph as mermaid", async () => {
     await rig.write("exp.yaml", DIAMOND);
