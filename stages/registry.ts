@@ -1,4 +1,7 @@
 /** Every built-in stage type. Modules here stay cheap to import (heavy code loads inside `run`). */
 import type { StageType } from "../pipeline/stage.js";
+import { flipAugmentStage } from "./data/flip-augment.js";
+import { loadStage } from "./data/load.js";
+import { resizeStage } from "./data/resize.js";
 
-export const builtinStageTypes: readonly StageType[] = [];
+export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage];

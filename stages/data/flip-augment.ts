@@ -1,0 +1,91 @@
+/**
+ * `flip-augment`: adds the mirror image of every item of the chosen splits.
+ *
+ * Lazy: no pixel is touched here. Each new item points at its original's files and
+ * carries `transform: { flip }`; the `resize` stage applies it when it materialises
+ * the tensors. So this stage costs one manifest read and one manifest write.
+ *
+ * Every path in the output manifest is absolute: the input's relative paths were
+ * relative to the input manifest's folder, which is not the output's folder.
+ */
+import path from "node:path";
+
+import { defineStageType, type StageContext } from "../../pipeline/stage.js";
+import type { DatasetItem, DatasetManifest, ItemTransform, Split } from "./dataset-manifest.js";
+import { readDatasetManifest, withAbsolutePaths, writeDatasetManifest } from "./dataset-manifest-io.js";
+
+export type Flip = ItemTransform["flip"];
+
+export interface FlipAugmentParams {
+  /** Splits whose items get mirrored copies; the others pass through untouched. */
+  readonly splits: readonly Split[];
+  /** One new item per flip per original item. */
+  readonly flips: readonly Flip[];
+}
+
+/** Suffix of an augmented item's id: `<id>_fliph` or `<id>_flipv`. */
+export function flippedId(id: string, flip: Flip): string {
+  return `${id}_flip${flip === "horizontal" ? "h" : "v"}`;
+}
+
+/**
+ * The pure part of the stage: the output manifest for an input manifest whose relative
+ * paths resolve against `inputDir`. Items that already carry a transform (augmented
+ * upstream) are not mirrored again, since one item holds one transform.
+ */
+export function addFlips(input: DatasetManifest, inputDir: string, params: FlipAugmentParams): DatasetManifest {
+  const splits = new Set(params.splits);
+  const ids = new Set(input.items.map((item) => item.id));
+  const items: DatasetItem[] = [];
+  for (const original of input.items) {
+    const item = withAbsolutePaths(original, inputDir);
+    items.push(item);
+    if (!splits.has(item.split) || item.transform !== undefined) continue;
+    for (const flip of params.flips) {
+      const id = flippedId(item.id, flip);
+      if (ids.has(id)) throw new Error(`flip-augment: item id "${id}" already exists in the input manifest`);
+      ids.add(id);
+      items.push({ ...item, id, transform: { flip }, augmentOf: item.id });
+    }
+  }
+  return { ...input, items };
+}
+
+export const flipAugmentStage = defineStageType<FlipAugmentParams>({
+  name: "flip-augment",
+  version: 1,
+  description: "Adds mirrored copies of the items of the chosen splits (lazily: resize applies the flip)",
+  paramsSchema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      splits: {
+        type: "array",
+        items: { enum: ["train", "val", "test"] },
+        uniqueItems: true,
+        default: ["train"],
+        description: "Splits whose items get mirrored copies",
+      },
+      flips: {
+        type: "array",
+        items: { enum: ["horizontal", "vertical"] },
+        uniqueItems: true,
+        minItems: 1,
+        default: ["horizontal"],
+        description: "Mirrors to add for each item",
+      },
+    },
+  },
+  inputs: { dataset: { description: "A dataset folder with manifest.json" } },
+  outputs: { dataset: { description: "A dataset folder whose manifest.json also lists the mirrored items" } },
+  async run(ctx: StageContext<FlipAugmentParams>) {
+    const inputDir = ctx.inputs["dataset"];
+    if (inputDir === undefined) throw new Error("flip-augment: input `dataset` is not connected");
+    const input = await readDatasetManifest(inputDir);
+    const output = addFlips(input, inputDir, ctx.params);
+    await writeDatasetManifest(path.join(ctx.outDir, "dataset"), output);
+    const added = output.items.length - input.items.length;
+    ctx.log(`added ${added} mirrored items (${ctx.params.flips.join(", ")}) to ${ctx.params.splits.join(", ")}`);
+    return { metrics: { items_before: input.items.length, items_after: output.items.length } };
+  },
+});

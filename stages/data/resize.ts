@@ -1,0 +1,199 @@
+/**
+ * `resize`: materialises a dataset as fixed-size uint8 tensors (see tensor-shards.ts):
+ * every item's image stretched to size x size RGB and its mask to size x size 0/1,
+ * with EXIF orientation and the item's transform applied.
+ *
+ * Items are processed a few at a time (sharp does the work on libuv threads) and
+ * written shard by shard in manifest order, so the same input gives the same bytes.
+ * Items of a shard that share their files (an original and its mirrored copies from
+ * flip-augment) are decoded and resized once; each gets its mirrored copy.
+ * Unusable files do not stop the work at once: the stage collects them all and
+ * then fails naming them (5 at most, then "and N more").
+ */
+import os from "node:os";
+import path from "node:path";
+
+import { defineStageType, type StageContext } from "../../pipeline/stage.js";
+import { resolveItemPath, type DatasetItem, type Split } from "./dataset-manifest.js";
+import { readDatasetManifest } from "./dataset-manifest-io.js";
+import { InputFileError, InputProblems } from "./input-problems.js";
+import type { ImageKernel, MaterialiseOptions, SourceFiles } from "./materialise.js";
+import { SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
+import { forEachConcurrently } from "./work-pool.js";
+
+export interface ResizeParams {
+  /** Side of the square output, in pixels. */
+  readonly size: number;
+  /** Resampling kernel for images (masks always use an area-like linear filter). */
+  readonly kernel: ImageKernel;
+  /** A resized mask pixel is sclera when its coverage (0..1) is above this. */
+  readonly mask_threshold: number;
+}
+
+/** Items per shard file. */
+const SHARD_CAPACITY = 256;
+
+export const resizeStage = defineStageType<ResizeParams>({
+  name: "resize",
+  version: 1,
+  description: "Stretches every image and mask to size x size and stores them as uint8 tensor shards",
+  paramsSchema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      size: { type: "integer", minimum: 32, maximum: 1024, default: 224, description: "Output side in pixels" },
+      kernel: {
+        enum: ["lanczos3", "mitchell", "cubic"],
+        default: "lanczos3",
+        description: "Resampling kernel for images",
+      },
+      mask_threshold: {
+        type: "number",
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: 0.5,
+        description: "A resized mask pixel is sclera when its coverage is above this",
+      },
+    },
+  },
+  inputs: { dataset: { description: "A dataset folder with manifest.json" } },
+  outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
+  async run(ctx: StageContext<ResizeParams>) {
+    const started = performance.now();
+    const datasetDir = ctx.inputs["dataset"];
+    if (datasetDir === undefined) throw new Error("resize: input `dataset` is not connected");
+    const manifest = await readDatasetManifest(datasetDir);
+    const { copyTransformed, materialiseSource, MASK_KERNEL } = await import("./materialise.js");
+    const options: MaterialiseOptions = {
+      size: ctx.params.size,
+      kernel: ctx.params.kernel,
+      maskThreshold: ctx.params.mask_threshold,
+    };
+    const writer = await TensorShardWriter.create(path.join(ctx.outDir, "tensors"), {
+      size: options.size,
+      shardCapacity: SHARD_CAPACITY,
+      provenance: { kernel: options.kernel, maskKernel: MASK_KERNEL, maskThreshold: options.maskThreshold },
+    });
+    const bySplit = groupBySplit(manifest.items);
+    const total = manifest.items.length;
+    const concurrency = poolSize();
+    const problems = new InputProblems();
+    let done = 0;
+
+    /** Decodes each group once and copies (mirrored as needed) into its rows; returns the rows' records. */
+    async function fillShard(
+      shard: ShardInProgress,
+      groups: readonly SourceGroup[],
+      onGroupDone: (group: SourceGroup) => void,
+    ): Promise<TensorItemInfo[]> {
+      const infos = new Array<TensorItemInfo>(shard.count);
+      await forEachConcurrently(groups, concurrency, ctx.signal, async (group) => {
+        try {
+          const pixels = await materialiseSource(group.files, options);
+          for (const { item, row } of group.members) {
+            copyTransformed(pixels.image, shard.image(row), options.size, 3, item.transform);
+            copyTransformed(pixels.mask, shard.mask(row), options.size, 1, item.transform);
+            infos[row] = {
+              id: item.id,
+              image: group.files.image,
+              imageSha256: item.image.sha256,
+              mask: group.files.mask,
+              originalWidth: pixels.width,
+              originalHeight: pixels.height,
+              subject: item.subject,
+              attributes: item.attributes,
+              transform: item.transform ?? null,
+              augmentOf: item.augmentOf ?? null,
+            };
+          }
+        } catch (error) {
+          if (!(error instanceof InputFileError)) throw error;
+          problems.add(error);
+        }
+        onGroupDone(group);
+      });
+      return infos;
+    }
+
+    ctx.progress({ current: 0, total, unit: "images" });
+    ctx.log(`resizing ${total} items to ${options.size}x${options.size} (${options.kernel}), ${concurrency} at a time`);
+
+    for (const split of SPLITS) {
+      const items = bySplit.get(split) ?? [];
+      let start = 0;
+      for (const count of writer.plan(items.length)) {
+        const chunk = items.slice(start, start + count);
+        start += count;
+        const shard = writer.startShard(split, count);
+        const infos = await fillShard(shard, groupBySource(chunk, datasetDir), (group) => {
+          done += group.members.length;
+          ctx.progress({ current: done, total, unit: "images" });
+        });
+        // Once a file has failed the stage will fail: finish checking, write nothing more.
+        if (problems.count === 0) await writer.commitShard(shard, infos);
+      }
+    }
+    if (problems.count > 0) throw problems.toError("resize");
+    const written = await writer.finish();
+
+    const seconds = (performance.now() - started) / 1000;
+    ctx.log(`wrote ${total} items in ${seconds.toFixed(1)} s`);
+    return {
+      metrics: {
+        items_train: written.splits.train.count,
+        items_val: written.splits.val.count,
+        items_test: written.splits.test.count,
+        seconds: round(seconds, 3),
+        images_per_second: round(total / Math.max(seconds, 1e-9), 1),
+      },
+    };
+  },
+});
+
+interface SourceGroup {
+  readonly files: SourceFiles;
+  /** The items that use these files (an original and its mirrored copies) and their rows. */
+  readonly members: { readonly item: DatasetItem; readonly row: number }[];
+}
+
+/** Items of one shard that share image, mask and encoding, in order of first use. */
+function groupBySource(items: readonly DatasetItem[], datasetDir: string): SourceGroup[] {
+  const groups = new Map<string, SourceGroup>();
+  items.forEach((item, row) => {
+    const files: SourceFiles = {
+      image: resolveItemPath(datasetDir, item.image.path),
+      mask: resolveItemPath(datasetDir, item.mask.path),
+      maskEncoding: item.maskEncoding,
+    };
+    const key = JSON.stringify([files.image, files.mask, files.maskEncoding]);
+    const group = groups.get(key) ?? { files, members: [] };
+    group.members.push({ item, row });
+    groups.set(key, group);
+  });
+  return [...groups.values()];
+}
+
+function groupBySplit(items: readonly DatasetItem[]): Map<Split, DatasetItem[]> {
+  const groups = new Map<Split, DatasetItem[]>();
+  for (const item of items) {
+    const group = groups.get(item.split) ?? [];
+    group.push(item);
+    groups.set(item.split, group);
+  }
+  const unknown = [...groups.keys()].filter((split) => !SPLITS.includes(split));
+  if (unknown.length > 0) throw new Error(`resize: dataset items have unknown split(s): ${unknown.join(", ")}`);
+  return groups;
+}
+
+/**
+ * Items in flight at once. sharp runs each pipeline on a libuv worker thread; a couple
+ * more than the cores keeps them busy while files are read, without piling up memory.
+ */
+function poolSize(): number {
+  return Math.min(4, Math.max(2, os.availableParallelism() + 1));
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,114 @@
+/**
+ * `folders`: an images folder and a masks folder. A mask pairs with the image of the
+ * same relative folder and base name; `mask_name` (`{name}_mask.png`) or `mask_regex`
+ * (group `name`) say how mask names derive from image names when they differ.
+ */
+import path from "node:path";
+import { baseName, isImageName } from "../image-files.js";
+import type { FoldersSource } from "../load-params.js";
+import { dirOf, fileOf, listFiles } from "./file-tree.js";
+import { pairByKey, type KeyedFile, type SourceScan } from "./source-scan.js";
+
+export async function scanFolders(source: FoldersSource, baseDir: string): Promise<SourceScan> {
+  if (source.mask_name !== undefined && source.mask_regex !== undefined) {
+    throw new Error("folders source: give mask_name or mask_regex, not both");
+  }
+  const imageDir = path.resolve(baseDir, source.images);
+  const maskDir = path.resolve(baseDir, source.masks);
+  const imageFiles = await listFiles(imageDir, "images folder");
+  const maskFiles = await listFiles(maskDir, "masks folder");
+  const ignored: string[] = [];
+  const masks: KeyedFile[] = [];
+  const maskPaths = new Set<string>();
+
+  const regex = source.mask_regex !== undefined ? compileMaskRegex(source.mask_regex) : null;
+  for (const rel of maskFiles) {
+    const file = path.join(maskDir, rel);
+    if (!isImageName(rel)) {
+      ignored.push(file);
+      continue;
+    }
+    const key = maskKey(rel, source, regex);
+    if (key === null) {
+      // Masks that match neither the pattern nor the regex are other files beside them.
+      if (imageDir !== maskDir) ignored.push(file);
+      continue;
+    }
+    masks.push({ key, file });
+    maskPaths.add(file);
+  }
+
+  const images: KeyedFile[] = [];
+  for (const rel of imageFiles) {
+    const file = path.join(imageDir, rel);
+    if (maskPaths.has(file)) continue; // images and masks share one folder
+    if (!isImageName(rel)) {
+      if (imageDir !== maskDir) ignored.push(file);
+      continue;
+    }
+    images.push({ key: joinKey(dirOf(rel), baseName(rel)), file });
+  }
+
+  const expected = (image: KeyedFile): string => {
+    const rel = path.relative(imageDir, image.file).split(path.sep).join("/");
+    const name = source.mask_name?.replaceAll("{name}", baseName(rel));
+    return name !== undefined
+      ? `no mask found (expected ${path.join(maskDir, dirOf(rel), name)})`
+      : `no mask found (expected ${path.join(maskDir, dirOf(rel), baseName(rel))}.<png|jpg|...>)`;
+  };
+  const { pairs, problems } = pairByKey(images, masks, expected);
+  return {
+    candidates: pairs.map((pair) => ({
+      id: pair.key.replaceAll("/", "_"),
+      image: pair.image,
+      mask: pair.mask,
+      subject: null,
+      attributes: { source: "folders" },
+    })),
+    problems,
+    ignored: [...new Set(ignored)].sort(),
+    folders: [imageDir, maskDir],
+  };
+}
+
+/** The key (relative folder + image base name) a mask pairs under, or null if it is no mask. */
+function maskKey(rel: string, source: FoldersSource, regex: RegExp | null): string | null {
+  const dir = dirOf(rel);
+  const name = fileOf(rel);
+  if (regex !== null) {
+    const match = regex.exec(name);
+    if (!match) return null;
+    const imageName = match.groups?.["name"] ?? match[1];
+    return imageName === undefined ? null : joinKey(dir, imageName);
+  }
+  if (source.mask_name !== undefined) {
+    const [before, after] = splitPattern(source.mask_name);
+    if (name.length <= before.length + after.length || !name.startsWith(before) || !name.endsWith(after)) return null;
+    return joinKey(dir, name.slice(before.length, name.length - after.length));
+  }
+  return joinKey(dir, baseName(name));
+}
+
+function splitPattern(pattern: string): [string, string] {
+  const at = pattern.indexOf("{name}");
+  return [pattern.slice(0, at), pattern.slice(at + "{name}".length)];
+}
+
+function compileMaskRegex(source: string): RegExp {
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source);
+  } catch (error) {
+    throw new Error(`mask_regex is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const probe = new RegExp(`${source}|`).exec("");
+  const hasNameGroup = probe?.groups !== undefined && "name" in probe.groups;
+  if (probe === null || (!hasNameGroup && probe.length < 2)) {
+    throw new Error(`mask_regex ${JSON.stringify(source)} needs a group "name" (or a first group) holding the image's name`);
+  }
+  return regex;
+}
+
+function joinKey(dir: string, name: string): string {
+  return dir === "" ? name : `${dir}/${name}`;
+}
