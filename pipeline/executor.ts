@@ -10,7 +10,7 @@ import { explainFingerprintChange, fingerprintKey } from "./fingerprint.js";
 import type { Fingerprint, RunStatus, StageRecord } from "./formats.js";
 import type { GraphStage, StageGraph } from "./graph.js";
 import type { RunDirectory } from "./run-directory.js";
-import { fingerprintStage } from "./stage-fingerprint.js";
+import { fingerprintInGraph } from "./stage-fingerprint.js";
 import type { ProgressUpdate, StageContext } from "./stage.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
 
@@ -81,12 +81,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       continue;
     }
 
-    const fingerprint = await fingerprintStage(stage, {
-      seed: graph.experiment.settings.seed,
-      baseDir: graph.experiment.baseDir,
-      artifactDigestOf: (id) => digests.get(id) ?? "",
-      digestExternal: deps.digestExternal,
-    });
+    const fingerprint = await fingerprintInGraph(graph, stage, digests, deps.digestExternal);
     const key = fingerprintKey(fingerprint);
     const forced = force === "all" || force.has(stage.id);
     const cached = await store.lookup(key);

@@ -6,7 +6,7 @@
 import { explainFingerprintChange, fingerprintKey } from "./fingerprint.js";
 import type { Fingerprint } from "./formats.js";
 import type { StageGraph } from "./graph.js";
-import { fingerprintStage } from "./stage-fingerprint.js";
+import { fingerprintInGraph } from "./stage-fingerprint.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
 
 export type PlannedAction = "reuse" | "run" | "skip" | "blocked";
@@ -55,12 +55,7 @@ export async function planRun(
       continue;
     }
 
-    const fingerprint = await fingerprintStage(stage, {
-      seed: graph.experiment.settings.seed,
-      baseDir: graph.experiment.baseDir,
-      artifactDigestOf: (id) => digests.get(id) ?? "",
-      digestExternal: deps.digestExternal,
-    });
+    const fingerprint = await fingerprintInGraph(graph, stage, digests, deps.digestExternal);
     const key = fingerprintKey(fingerprint);
     const cached = await deps.store.lookup(key);
     const forced = force === "all" || force.has(stage.id);

@@ -1,6 +1,6 @@
 /** Builds a stage's Fingerprint from its config and the digests of what it reads. */
 import type { Fingerprint } from "./formats.js";
-import type { GraphStage } from "./graph.js";
+import type { GraphStage, StageGraph } from "./graph.js";
 
 export interface FingerprintSources {
   readonly seed: number;
@@ -30,4 +30,19 @@ export async function fingerprintStage(stage: GraphStage, sources: FingerprintSo
     inputs,
     external,
   };
+}
+
+/** The fingerprint of a stage of `graph` whose upstream stages have the given artifact digests. */
+export function fingerprintInGraph(
+  graph: StageGraph,
+  stage: GraphStage,
+  digests: ReadonlyMap<string, string>,
+  digestExternal: (absPath: string) => Promise<string>,
+): Promise<Fingerprint> {
+  return fingerprintStage(stage, {
+    seed: graph.experiment.settings.seed,
+    baseDir: graph.experiment.baseDir,
+    artifactDigestOf: (id) => digests.get(id) ?? "",
+    digestExternal,
+  });
 }

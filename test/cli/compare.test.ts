@@ -1,10 +1,10 @@
+import { fakeIO } from "./fake-io.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { CommandIO } from "../../cli/command.js";
 import { compareCommand, flattenConfig } from "../../cli/commands/compare.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import type { RunMetrics, RunRecord } from "../../pipeline/formats.js";
@@ -76,23 +76,10 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
-function fakeIO(): CommandIO & { stdout: () => string } {
-  let out = "";
-  return {
-    cwd,
-    env: {},
-    interactive: false,
-    out: (text) => {
-      out += text;
-    },
-    err: () => undefined,
-    stdout: () => out,
-  };
-}
 
 describe("mu-pipe compare", () => {
   it("renders the differing params and metric deltas as GitHub markdown", async () => {
-    const io = fakeIO();
+    const io = fakeIO(cwd);
     expect(await compareCommand.run([A, B, "--format", "md"], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -116,7 +103,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("compares three runs against the first, showing keys only some runs have as unset", async () => {
-    const io = fakeIO();
+    const io = fakeIO(cwd);
     expect(await compareCommand.run([A, B, C], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -138,7 +125,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("says when no params differ and leaves out Δ columns with nothing in them", async () => {
-    const io = fakeIO();
+    const io = fakeIO(cwd);
     await compareCommand.run([A, `runs/${A}`], io);
     expect(io.stdout()).toBe(
       [
@@ -157,7 +144,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("prints parseable JSON with raw deltas", async () => {
-    const io = fakeIO();
+    const io = fakeIO(cwd);
     await compareCommand.run(["latest~1", "latest", "--format", "json"], io);
     const result = JSON.parse(io.stdout()) as {
       runs: { id: string }[];
@@ -173,8 +160,8 @@ describe("mu-pipe compare", () => {
   });
 
   it("needs at least two runs", async () => {
-    await expect(compareCommand.run([A], fakeIO())).rejects.toThrow(MuPipeError);
-    await expect(compareCommand.run([A, B, "--format", "csv"], fakeIO())).rejects.toThrow("--format must be table, md or json, not csv");
+    await expect(compareCommand.run([A], fakeIO(cwd))).rejects.toThrow(MuPipeError);
+    await expect(compareCommand.run([A, B, "--format", "csv"], fakeIO(cwd))).rejects.toThrow("--format must be table, md or json, not csv");
   });
 });
 
