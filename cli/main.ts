@@ -17,6 +17,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   gc: { summary: "remove store entries no run references", load: async () => (await import("./commands/gc.js")).gcCommand },
   verify: { summary: "check every stored artifact against its manifest", load: async () => (await import("./commands/verify.js")).verifyCommand },
   schema: { summary: "write the experiment JSON Schema (for editors)", load: async () => (await import("./commands/schema.js")).schemaCommand },
+  setup: { summary: "build an optional fast backend (native TensorFlow from a pip wheel)", load: async () => (await import("./commands/setup.js")).setupCommand },
+  doctor: { summary: "show which compute backends work here and how to get a faster one", load: async () => (await import("./commands/doctor.js")).doctorCommand },
 };
 
 export function usage(): string {

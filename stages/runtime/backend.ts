@@ -1,0 +1,169 @@
+/**
+ * Chooses and activates the TensorFlow.js backend, once per process.
+ *
+ * `auto` takes the fastest that loads: native GPU, native CPU, WASM, pure JS. The native
+ * packages are optional and loaded with a dynamic import, so their absence (or a missing
+ * binding) only removes them from the choice. A training purpose skips backends that lack
+ * gradient kernels (WASM, for now), so training never starts on one that cannot finish.
+ */
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { BACKEND_ORDER_NAMES, backendCanTrain, type BackendPurpose } from "./auto-choice.js";
+import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
+import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
+
+export type { BackendName } from "./failures.js";
+export type BackendRequest = "auto" | BackendName;
+export { backendCanTrain, type BackendPurpose } from "./auto-choice.js";
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  /** Version of the engine underneath: TensorFlow's for native, the tfjs backend package's otherwise. */
+  readonly version: string;
+  readonly threads: number;
+  /** One line for people and run.json, e.g. `@tensorflow/tfjs-node 4.22.0 on TensorFlow 2.21.0`. */
+  readonly detail: string;
+}
+
+export interface InitOptions {
+  /** `train` refuses (explicit) or skips (auto) backends that cannot compute gradients. */
+  readonly purpose: BackendPurpose;
+  /** Intra-op threads for native TensorFlow (sets TF_NUM_INTRAOP_THREADS before it loads). */
+  readonly threads?: number;
+  /** Told why `auto` skipped a backend and which one it took. */
+  readonly log?: (message: string) => void;
+}
+
+const WASM_CANNOT_TRAIN = "it lacks the Conv2DBackpropFilter and DepthwiseConv2dNative gradient kernels";
+
+let active: { readonly info: BackendInfo; readonly request: BackendRequest } | null = null;
+
+/** The backend this process activated, or null before `initBackend`. */
+export function activeBackend(): BackendInfo | null {
+  return active?.info ?? null;
+}
+
+export async function initBackend(request: BackendRequest, options: InitOptions): Promise<BackendInfo> {
+  if (active) {
+    const { info } = active;
+    if (request !== "auto" && request !== info.name) throw new RuntimeError({ reason: "backend-conflict", active: info.name, requested: request });
+    if (options.purpose === "train" && !backendCanTrain(info)) throw new RuntimeError({ reason: "backend-cannot-train", backend: info.name, why: WASM_CANNOT_TRAIN });
+    return info;
+  }
+  if (request !== "auto") {
+    if (options.purpose === "train" && !backendCanTrain({ name: request })) {
+      throw new RuntimeError({ reason: "backend-cannot-train", backend: request, why: WASM_CANNOT_TRAIN });
+    }
+    const info = await activate(request, options);
+    active = { info, request };
+    return info;
+  }
+  const tried: { backend: BackendName; why: string }[] = [];
+  for (const name of BACKEND_ORDER_NAMES) {
+    if (options.purpose === "train" && !backendCanTrain({ name })) {
+      options.log?.(`backend ${name}: skipped for training (${WASM_CANNOT_TRAIN})`);
+      continue;
+    }
+    try {
+      const info = await activate(name, options);
+      options.log?.(`backend ${name}: ${info.detail}, ${info.threads} thread${info.threads === 1 ? "" : "s"}`);
+      active = { info, request };
+      return info;
+    } catch (error) {
+      const why = error instanceof RuntimeError && error.failure.reason === "backend-unavailable" ? error.failure.why : errorText(error);
+      tried.push({ backend: name, why });
+      options.log?.(`backend ${name}: not available (${why})`);
+    }
+  }
+  throw new RuntimeError({ reason: "no-backend", tried });
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}
+
+function activate(name: BackendName, options: InitOptions): Promise<BackendInfo> {
+  switch (name) {
+    case "cpu":
+      return activateCpu();
+    case "wasm":
+      return activateWasm();
+    case "tensorflow":
+    case "tensorflow-gpu":
+      return activateNative(name, options);
+  }
+}
+
+async function setBackendChecked(name: BackendName, tfName: string, fix: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(tfName);
+  } catch (error) {
+    throw new RuntimeError({ reason: "backend-unavailable", backend: name, why: errorText(error), fix });
+  }
+  if (!ok || tf.getBackend() !== tfName) {
+    throw new RuntimeError({ reason: "backend-unavailable", backend: name, why: `tf.setBackend("${tfName}") failed (active: ${tf.getBackend()})`, fix });
+  }
+}
+
+async function activateCpu(): Promise<BackendInfo> {
+  await setBackendChecked("cpu", "cpu", "reinstall dependencies (npm ci)");
+  const version = tf.version["tfjs-backend-cpu"] ?? tf.version_core;
+  return { name: "cpu", version, threads: 1, detail: `@tensorflow/tfjs-backend-cpu ${version} (pure JavaScript)` };
+}
+
+/** The folder holding the WASM backend's .wasm files, as setWasmPaths wants it (trailing slash). */
+export function wasmDistDir(): string | null {
+  const dir = resolvePackageDir("@tensorflow/tfjs-backend-wasm");
+  return dir ? `${path.join(dir, "dist")}${path.sep}` : null;
+}
+
+async function activateWasm(): Promise<BackendInfo> {
+  const fix = "npm install @tensorflow/tfjs-backend-wasm@" + tf.version_core;
+  const dist = wasmDistDir();
+  if (!dist) throw new RuntimeError({ reason: "backend-unavailable", backend: "wasm", why: "@tensorflow/tfjs-backend-wasm is not installed", fix });
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  wasm.setWasmPaths(dist);
+  await setBackendChecked("wasm", "wasm", fix);
+  // Upstream switches threads off in Node: one thread, SIMD when the CPU has it.
+  return { name: "wasm", version: wasm.version_wasm, threads: wasm.getThreadsCount(), detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} (XNNPACK, single thread)` };
+}
+
+interface NativeBinding {
+  readonly TF_Version?: string;
+  isUsingGpuDevice?(): boolean;
+}
+
+async function activateNative(name: NativeBackend, options: InitOptions): Promise<BackendInfo> {
+  const fix = setupCommand(name);
+  const status = nativeStatus(name);
+  const problem = nativeProblem(status);
+  if (problem) throw new RuntimeError({ reason: "backend-unavailable", backend: name, why: problem, fix });
+  if (options.threads !== undefined && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(options.threads);
+  }
+  try {
+    await import(NATIVE_PACKAGES[name]);
+  } catch (error) {
+    throw new RuntimeError({ reason: "backend-unavailable", backend: name, why: `loading ${status.packageName} failed: ${errorText(error)}`, fix });
+  }
+  // The package registers "tensorflow" on the tfjs-core it resolved; it must be ours.
+  if (!tf.findBackendFactory("tensorflow")) {
+    throw new RuntimeError({
+      reason: "backend-unavailable",
+      backend: name,
+      why: `${status.packageName} registered its backend on another copy of @tensorflow/tfjs-core (npm ls @tensorflow/tfjs-core shows the duplicate)`,
+      fix: `npm dedupe, then ${fix}`,
+    });
+  }
+  await setBackendChecked(name, "tensorflow", fix);
+  const binding = (tf.backend() as unknown as { binding?: NativeBinding }).binding;
+  const tfVersion = binding?.TF_Version ?? status.stamp?.tensorflowVersion ?? "unknown";
+  const gpu = name === "tensorflow-gpu" ? (binding?.isUsingGpuDevice?.() ? ", GPU device in use" : ", no GPU device visible (runs on CPU)") : "";
+  return {
+    name,
+    version: tfVersion,
+    threads: tensorflowThreads(),
+    detail: `${status.packageName} ${status.version ?? "?"} on TensorFlow ${tfVersion}${gpu}`,
+  };
+}
