@@ -3,5 +3,6 @@ import type { StageType } from "../pipeline/stage.js";
 import { flipAugmentStage } from "./data/flip-augment.js";
 import { loadStage } from "./data/load.js";
 import { resizeStage } from "./data/resize.js";
+import { finetuneStage } from "./train/finetune.js";
 
-export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage];
+export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage, finetuneStage];

@@ -1,0 +1,198 @@
+/**
+ * The hand-written training loop: epochs of shuffled batches, each step one
+ * `optimizer.minimize` inside `tf.tidy`, then an evaluation pass, the callbacks
+ * (best checkpoint, reduce-LR-on-plateau, early stopping) and a checkpoint.
+ *
+ * The loss is summed on the device and read back every REPORT_EVERY batches (for
+ * progress and the NaN check), not after every step.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+import type { InputScaling } from "../model/input-scaling.js";
+import {
+  INITIAL_EARLY_STOPPING,
+  INITIAL_REDUCE_LR,
+  earlyStoppingStep,
+  isNewBest,
+  reduceLrStep,
+  type EarlyStoppingParams,
+  type ReduceLrParams,
+} from "./callbacks.js";
+import type { CheckpointStore, TrainingState } from "./checkpoint.js";
+import type { HistoryRow } from "./history.js";
+import { confusionCounts, pixelScores, type LossFunction } from "./losses.js";
+import type { TrainingOptimizer } from "./optimizers.js";
+import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
+
+/** Batches between reads of the running loss. */
+export const REPORT_EVERY = 5;
+
+export interface TrainingSetup {
+  readonly model: tf.LayersModel;
+  /** The variables the optimiser updates. */
+  readonly variables: tf.Variable[];
+  readonly optimizer: TrainingOptimizer;
+  readonly loss: LossFunction;
+  readonly scaling: InputScaling;
+  readonly train: SplitData;
+  /** Null: no validation split; the training loss is monitored and scores come from the training split. */
+  readonly val: SplitData | null;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly reduceLr: ReduceLrParams;
+  readonly earlyStopping: EarlyStoppingParams;
+  readonly checkpoints: CheckpointStore;
+  readonly signal: AbortSignal;
+  log(message: string): void;
+  progress(update: { message: string; current: number; total: number; unit: string }): void;
+  /** Called after each epoch's checkpoint is written (tests count tensors here). */
+  onEpochEnd?(row: HistoryRow, model: tf.LayersModel): void;
+}
+
+export function initialTrainingState(lr: number): TrainingState {
+  return { completedEpochs: 0, lr, reduceLr: INITIAL_REDUCE_LR, earlyStopping: INITIAL_EARLY_STOPPING, best: null, stoppedEarly: false, history: [] };
+}
+
+/** The loss became NaN or infinite; the last checkpoint (if any) is the last good state. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number | null,
+    readonly value: number,
+  ) {
+    super(`loss became ${value} in epoch ${epoch}${batch === null ? " (evaluation)" : `, batch ${batch}`}`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+interface PassResult {
+  readonly loss: number;
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
+}
+
+/** Runs epochs `state.completedEpochs + 1 ..` and returns the final state. */
+export async function runTraining(setup: TrainingSetup, start: TrainingState): Promise<TrainingState> {
+  const { model, optimizer, train, batchSize, epochs } = setup;
+  const batchesPerEpoch = Math.ceil(train.count / batchSize);
+  const totalBatches = batchesPerEpoch * epochs;
+  let state = start;
+
+  for (let epoch = state.completedEpochs + 1; epoch <= epochs && !state.stoppedEarly; epoch++) {
+    const epochStart = performance.now();
+    const lr = state.lr;
+    optimizer.setLearningRate(lr);
+    const batches = batchPositions(epochOrder(train.count, setup.seed, epoch, setup.shuffle), batchSize);
+    let lossSum: tf.Scalar = tf.scalar(0);
+    let lastLoss = Number.NaN;
+    let seen = 0;
+    try {
+      for (const [index, positions] of batches.entries()) {
+        setup.signal.throwIfAborted();
+        const bytes = await train.gather(positions);
+        const weighted = tf.tidy(() => {
+          const batch = batchTensors(bytes, train.size, setup.scaling);
+          const cost = optimizer.optimizer.minimize(
+            () => setup.loss(batch.masks, model.apply(batch.images, { training: true }) as tf.Tensor),
+            true,
+            setup.variables,
+          );
+          if (cost === null) throw new Error("optimizer.minimize returned no loss");
+          return tf.mul(cost, positions.length);
+        });
+        const next = tf.add(lossSum, weighted) as tf.Scalar;
+        tf.dispose([lossSum, weighted]);
+        lossSum = next;
+        const done = index + 1;
+        seen += positions.length;
+        if (done % REPORT_EVERY === 0 || done === batches.length) {
+          lastLoss = (await lossSum.data())[0] as number / seen;
+          if (!Number.isFinite(lastLoss)) throw new NonFiniteLossError(epoch, done, lastLoss);
+        }
+        setup.progress({
+          message: `epoch ${epoch}/${epochs} batch ${done}/${batches.length} loss ${Number.isNaN(lastLoss) ? "..." : lastLoss.toFixed(3)}`,
+          current: (epoch - 1) * batchesPerEpoch + done,
+          total: totalBatches,
+          unit: "batches",
+        });
+      }
+    } finally {
+      lossSum.dispose();
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const trainLoss = lastLoss;
+
+    setup.signal.throwIfAborted();
+    const evalData = setup.val ?? train;
+    const evaluated = await evaluate(setup, evalData);
+    if (!Number.isFinite(evaluated.loss)) throw new NonFiniteLossError(epoch, null, evaluated.loss);
+    const scores = pixelScores(evaluated.tp, evaluated.fp, evaluated.fn);
+    const monitored = setup.val === null ? trainLoss : evaluated.loss;
+    const row: HistoryRow = {
+      epoch,
+      loss: trainLoss,
+      val_loss: setup.val === null ? null : evaluated.loss,
+      dice: scores.dice,
+      precision: scores.precision,
+      recall: scores.recall,
+      lr,
+      seconds: (performance.now() - epochStart) / 1000,
+      images_per_second: train.count / Math.max(trainSeconds, 1e-9),
+    };
+
+    const newBest = isNewBest(state.best?.loss ?? null, monitored);
+    const reduced = reduceLrStep(setup.reduceLr, state.reduceLr, monitored, lr);
+    const stopping = earlyStoppingStep(setup.earlyStopping, state.earlyStopping, monitored, epoch - 1);
+    state = {
+      completedEpochs: epoch,
+      lr: reduced.lr,
+      reduceLr: reduced.state,
+      earlyStopping: stopping.state,
+      best: newBest ? { epoch, loss: monitored, dice: scores.dice } : state.best,
+      stoppedEarly: stopping.stop,
+      history: [...state.history, row],
+    };
+    setup.log(
+      `epoch ${epoch}/${epochs}: loss ${fmt(row.loss)}` +
+        (row.val_loss === null ? "" : ` val_loss ${fmt(row.val_loss)}`) +
+        ` dice ${fmt(row.dice)} precision ${fmt(row.precision)} recall ${fmt(row.recall)} lr ${row.lr}` +
+        ` ${row.seconds.toFixed(1)} s ${row.images_per_second.toFixed(2)} img/s${newBest ? " (best)" : ""}`,
+    );
+    if (reduced.reduced) setup.log(`reducing the learning rate to ${reduced.lr} (no improvement for ${setup.reduceLr.patience} epochs)`);
+    if (stopping.stop) setup.log(`stopping early after epoch ${epoch}: no improvement for ${setup.earlyStopping.patience} epochs`);
+    await setup.checkpoints.save(state, model, await optimizer.getState(), newBest);
+    setup.onEpochEnd?.(row, model);
+  }
+  return state;
+}
+
+/** Mean loss (weighted by batch size) and pooled confusion counts over a split, in inference mode. */
+async function evaluate(setup: TrainingSetup, data: SplitData): Promise<PassResult> {
+  let sums: tf.Tensor1D = tf.zeros([4]);
+  try {
+    const order = Array.from({ length: data.count }, (_, i) => i);
+    for (const positions of batchPositions(order, setup.batchSize)) {
+      setup.signal.throwIfAborted();
+      const bytes = await data.gather(positions);
+      const next = tf.tidy(() => {
+        const batch = batchTensors(bytes, data.size, setup.scaling);
+        const predicted = setup.model.apply(batch.images, { training: false }) as tf.Tensor;
+        const loss = tf.mul(setup.loss(batch.masks, predicted), positions.length);
+        return tf.add(sums, tf.concat([tf.reshape(loss, [1]), confusionCounts(batch.masks, predicted)])) as tf.Tensor1D;
+      });
+      sums.dispose();
+      sums = next;
+    }
+    const [loss = 0, tp = 0, fp = 0, fn = 0] = await sums.data();
+    return { loss: loss / Math.max(data.count, 1), tp, fp, fn };
+  } finally {
+    sums.dispose();
+  }
+}
+
+function fmt(value: number): string {
+  return value.toFixed(4);
+}
