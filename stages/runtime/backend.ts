@@ -142,6 +142,9 @@ async function activateNative(name: NativeBackend, options: InitOptions): Promis
   if (options.threads !== undefined && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
     process.env.TF_NUM_INTRAOP_THREADS = String(options.threads);
   }
+  // TensorFlow's C++ start-up chatter (oneDNN, CPU features) goes to stderr around our
+  // progress display; keep warnings and errors unless the user chose a level.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
   try {
     await import(NATIVE_PACKAGES[name]);
   } catch (error) {
