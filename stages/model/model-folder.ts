@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import type { KerasWeights } from "./keras-h5.js";
 import { INPUT_SCALINGS, type InputScaling } from "./input-scaling.js";
 
 export const MODEL_JSON = "model.json";
@@ -184,4 +185,19 @@ async function writeAtomically(file: string, data: string | Uint8Array): Promise
     await rm(temporary, { force: true });
     throw error;
   }
+}
+
+/**
+ * A TF.js LayersModel's weights in the shape `readKerasWeights` returns, so
+ * `applyKerasWeights` can load them by layer name with the same checks and messages.
+ */
+export function layersModelWeights(model: tf.LayersModel): KerasWeights {
+  const weights: KerasWeights = new Map();
+  for (const layer of model.layers) {
+    weights.set(
+      layer.name,
+      layer.weights.map((w) => ({ name: `${layer.name}/${w.originalName.split("/").pop() ?? w.name}`, shape: w.shape.map((d) => d ?? 0), values: w.read().dataSync() as Float32Array })),
+    );
+  }
+  return weights;
 }

@@ -24,7 +24,7 @@ export interface FinetuneParams {
   };
   /** Encoder initialisation when there is no `model` input. */
   readonly encoder: {
-    /** `imagenet`, `none` (random), or a path to a Keras .h5 weights file (relative to the experiment file). */
+    /** `imagenet`, `none` (random), or a path to a Keras .h5 weights file or a TF.js LayersModel folder (relative to the experiment file). */
     readonly weights: string;
     readonly allow_download: boolean;
   };
@@ -83,7 +83,7 @@ export const finetuneParamsSchema = {
           type: "string",
           minLength: 1,
           default: "imagenet",
-          description: "`imagenet` (Keras's ImageNet MobileNetV2 weights, found or downloaded), `none` (random), or the path of a Keras .h5 weights file",
+          description: "`imagenet` (Keras's ImageNet MobileNetV2 weights, found or downloaded), `none` (random), or a path (relative to the experiment file) of a Keras .h5 weights file or a TF.js LayersModel folder (model.json + weights), whose encoder layers are loaded by Keras layer name",
         },
         allow_download: { type: "boolean", default: true, description: "Whether `imagenet` may download the Keras weights file when it is not found locally" },
       },

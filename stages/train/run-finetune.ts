@@ -3,7 +3,7 @@
  * backend that can train, builds (or loads) the model, freezes layers, resumes from a
  * checkpoint if an earlier attempt left one, trains, and writes the outputs.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -13,7 +13,7 @@ import { openTensorShards } from "../data/tensor-shards.js";
 import { applyKerasWeights } from "../model/apply-weights.js";
 import { resolveImagenetWeights } from "../model/imagenet-weights.js";
 import { readKerasWeights } from "../model/keras-h5.js";
-import { loadModelFolder, saveModelFolder, type ModelMetadata } from "../model/model-folder.js";
+import { layersModelWeights, loadLayersModelFolder, loadModelFolder, saveModelFolder, type ModelMetadata } from "../model/model-folder.js";
 import { buildMuNet, encoderLayerNames, resolveMuNetArgs, type Alpha } from "../model/mu-net.js";
 import { initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
@@ -164,6 +164,12 @@ async function prepareModel(ctx: StageContext<FinetuneParams>, size: number): Pr
   return { model, architecture };
 }
 
+/** A folder holding a model.json, or a model.json file. */
+async function isLayersModelPath(file: string): Promise<boolean> {
+  if (file.endsWith("model.json")) return true;
+  return (await stat(file).catch(() => null))?.isDirectory() ?? false;
+}
+
 async function loadEncoderWeights(ctx: StageContext<FinetuneParams>, model: tf.LayersModel, alpha: Alpha): Promise<void> {
   const { weights, allow_download: allowDownload } = ctx.params.encoder;
   if (weights === "none") {
@@ -171,9 +177,20 @@ async function loadEncoderWeights(ctx: StageContext<FinetuneParams>, model: tf.L
     return;
   }
   const explicitPath = encoderWeightsPath(ctx.params, ctx.baseDir) ?? undefined;
+  const encoder = new Set(encoderLayerNames(model));
+  if (explicitPath !== undefined && (await isLayersModelPath(explicitPath))) {
+    // A TF.js LayersModel (e.g. another tool's export): its encoder layers by Keras name.
+    const source = await loadLayersModelFolder(explicitPath);
+    try {
+      const result = applyKerasWeights(model, layersModelWeights(source), { layers: (name) => encoder.has(name), source: explicitPath });
+      ctx.log(`encoder weights: ${explicitPath} (TF.js LayersModel), ${result.loaded.length} layers loaded`);
+    } finally {
+      source.dispose();
+    }
+    return;
+  }
   const resolved = await resolveImagenetWeights(alpha, { explicitPath, env: process.env, homeDir: os.homedir(), allowDownload, log: (m) => ctx.log(m), signal: ctx.signal });
   const file = await readKerasWeights(resolved.path);
-  const encoder = new Set(encoderLayerNames(model));
   const result = applyKerasWeights(model, file, { layers: (name) => encoder.has(name), source: resolved.path });
   ctx.log(`encoder weights: ${resolved.path} (${resolved.source}), ${result.loaded.length} layers loaded`);
 }

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { writeKerasWeights } from "../../stages/model/keras-h5.js";
-import { loadModelFolder } from "../../stages/model/model-folder.js";
+import { loadModelFolder, saveModelFolder } from "../../stages/model/model-folder.js";
 import { buildMuNet, encoderLayerNames, kerasBlockIndex } from "../../stages/model/mu-net.js";
 import { FINETUNE_OUTPUTS, finetuneStage } from "../../stages/train/finetune.js";
 import { runFinetune } from "../../stages/train/run-finetune.js";
@@ -101,6 +101,20 @@ describe("two-stage fine-tuning", () => {
     const trained = [...start.keys()].filter(isTrainedWeight);
     expect(trained.filter((key) => !moved.has(key))).toEqual([]);
     expect(trained.some((key) => encoder.has(layerOf(key)))).toBe(true);
+  });
+
+  test("encoder weights can come from a TF.js LayersModel folder", async () => {
+    const source = buildMuNet({ inputSize: 32, decoderFilters: [8, 8, 8, 8] });
+    const folder = path.join(root, "tfjs-source");
+    await saveModelFolder(source, folder, { version: 1, format: "mu-pipe-model", alpha: 0.35, inputSize: 32, decoderFilters: [8, 8, 8, 8], inputScaling: "imagenet", threshold: null, createdBy: "test" });
+    const sourceEncoder = weightSnapshot(source, (name) => encoder.has(name));
+    source.dispose();
+    let start = new Map<string, Float32Array>();
+    const t = testContext(tinyParams({ epochs: 1, freeze: "encoder", encoder: { weights: folder } }), { tensors }, freshDirs());
+    await runFinetune(t.ctx, { onModelReady: (model) => (start = weightSnapshot(model, () => true)) });
+    expect(sourceEncoder.size).toBeGreaterThan(100);
+    for (const [key, values] of sourceEncoder) expect([key, Array.from(start.get(key) ?? [])]).toEqual([key, Array.from(values)]);
+    expect(t.logs.some((line) => line.includes("(TF.js LayersModel), 80 layers loaded"))).toBe(true);
   });
 
   test("freeze below block_6 keeps blocks 0-5 fixed and trains block 6 and up", async () => {
