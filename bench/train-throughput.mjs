@@ -1,0 +1,82 @@
+// Training and inference throughput of MU-Net (alpha 0.35, 224x224, batch 8) on one
+// backend: images/s for a training step (forward + backward + Nadam, Dice loss) with
+// the encoder frozen (stage 1) and with nothing frozen (stage 2), and for inference.
+// Random inputs; warm-up steps are not timed.
+// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8]
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { buildMuNet } from "../dist/stages/model/mu-net.js";
+import { initBackend } from "../dist/stages/runtime/backend.js";
+import { applyFreeze, inferenceModeForFrozenBatchNorm, trainableVariables } from "../dist/stages/train/freeze.js";
+import { lossFunction } from "../dist/stages/train/losses.js";
+import { createOptimizer } from "../dist/stages/train/optimizers.js";
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: "string", default: "auto" },
+    steps: { type: "string", default: "5" },
+    size: { type: "string", default: "224" },
+    batch: { type: "string", default: "8" },
+  },
+});
+const steps = Number(values.steps);
+const size = Number(values.size);
+const batch = Number(values.batch);
+const backend = await initBackend(values.backend, { purpose: "train" });
+const loss = lossFunction("dice");
+const x = tf.randomUniform([batch, size, size, 3], -1, 1);
+const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.8), "float32");
+
+async function trainRate(freeze) {
+  const model = buildMuNet({ inputSize: size });
+  applyFreeze(model, freeze);
+  const restore = inferenceModeForFrozenBatchNorm(model);
+  const variables = trainableVariables(model);
+  const { optimizer } = createOptimizer({ name: "nadam", lr: 1e-4, momentum: 0.9 });
+  const step = async () => {
+    const cost = tf.tidy(() => optimizer.minimize(() => loss(y, model.apply(x, { training: true })), true, variables));
+    await cost.data();
+    cost.dispose();
+  };
+  await step(); // warm-up: kernels, memory
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const seconds = (performance.now() - start) / 1000;
+  restore();
+  model.dispose();
+  return (steps * batch) / seconds;
+}
+
+async function inferRate() {
+  const model = buildMuNet({ inputSize: size });
+  const run = async () => {
+    const p = tf.tidy(() => model.predict(x));
+    await p.data();
+    p.dispose();
+  };
+  await run();
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await run();
+  const seconds = (performance.now() - start) / 1000;
+  model.dispose();
+  return (steps * batch) / seconds;
+}
+
+const result = {
+  backend: backend.name,
+  detail: backend.detail,
+  threads: backend.threads,
+  size,
+  batch,
+  steps,
+  train_frozen_encoder_images_per_s: await trainRate("encoder"),
+  train_all_images_per_s: await trainRate("none"),
+  infer_images_per_s: await inferRate(),
+  peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+};
+console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}`);
+console.log(`  train, encoder frozen   ${result.train_frozen_encoder_images_per_s.toFixed(2)} images/s`);
+console.log(`  train, all layers       ${result.train_all_images_per_s.toFixed(2)} images/s`);
+console.log(`  inference               ${result.infer_images_per_s.toFixed(2)} images/s`);
+console.log(`  peak RSS                ${result.peak_rss_mib} MiB`);
+console.log(JSON.stringify(result));
