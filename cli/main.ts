@@ -17,8 +17,11 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   gc: { summary: "remove store entries no run references", load: async () => (await import("./commands/gc.js")).gcCommand },
   verify: { summary: "check every stored artifact against its manifest", load: async () => (await import("./commands/verify.js")).verifyCommand },
   schema: { summary: "write the experiment JSON Schema (for editors)", load: async () => (await import("./commands/schema.js")).schemaCommand },
+  score: { summary: "score an SSBC submission folder against ground truth (SSBC 2020 protocol)", load: async () => (await import("./commands/score.js")).scoreCommand },
   setup: { summary: "build an optional fast backend (native TensorFlow from a pip wheel)", load: async () => (await import("./commands/setup.js")).setupCommand },
   doctor: { summary: "show which compute backends work here and how to get a faster one", load: async () => (await import("./commands/doctor.js")).doctorCommand },
+  predict: { summary: "predict sclera masks for images with a trained model", load: async () => (await import("./commands/predict.js")).predictCommand },
+  export: { summary: "export a trained model as a TF.js folder or a Keras .h5 file", load: async () => (await import("./commands/export.js")).exportCommand },
 };
 
 export function usage(): string {

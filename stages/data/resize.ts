@@ -35,7 +35,8 @@ const SHARD_CAPACITY = 256;
 
 export const resizeStage = defineStageType<ResizeParams>({
   name: "resize",
-  version: 1,
+  // v2: items record their mask encoding (to decode the original masks at full size).
+  version: 2,
   description: "Stretches every image and mask to size x size and stores them as uint8 tensor shards",
   paramsSchema: {
     type: "object",
@@ -98,6 +99,7 @@ export const resizeStage = defineStageType<ResizeParams>({
               image: group.files.image,
               imageSha256: item.image.sha256,
               mask: group.files.mask,
+              maskEncoding: group.files.maskEncoding,
               originalWidth: pixels.width,
               originalHeight: pixels.height,
               subject: item.subject,

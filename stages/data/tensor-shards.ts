@@ -7,11 +7,16 @@
  *   images: count x size x size x 3 bytes (row-major, RGB interleaved: NHWC)
  *   masks:  count x size x size bytes (NHW), right after the images, 1 = sclera, 0 = not
  * No header: the manifest says how many items each shard holds.
+ *
+ * Manifest version 1 gained `maskEncoding` on items with resize v2. Old manifests lack
+ * it, and the field stays optional rather than bumping the version: everything else
+ * reads them as before, and readers treat a missing encoding as null (unknown), which
+ * only stops code that decodes the original masks (predict's ground-truth copies).
  */
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import type { ItemTransform, Split } from "./dataset-manifest.js";
+import type { ItemTransform, MaskEncoding, Split } from "./dataset-manifest.js";
 
 export const TENSOR_MANIFEST_FILE = "manifest.json";
 export const TENSOR_MANIFEST_VERSION = 1;
@@ -41,6 +46,11 @@ export interface TensorItem {
   readonly image: string;
   readonly imageSha256: string;
   readonly mask: string;
+  /**
+   * How the sclera is encoded in `mask`, to decode the original mask at full size.
+   * Absent in manifests written before resize v2: read it with `maskEncodingOf`.
+   */
+  readonly maskEncoding?: MaskEncoding | null;
   /** Size of the source image after EXIF orientation, to map predictions back. */
   readonly originalWidth: number;
   readonly originalHeight: number;
@@ -49,6 +59,11 @@ export interface TensorItem {
   /** Applied before resizing, in the oriented image's frame; null for originals. */
   readonly transform: ItemTransform | null;
   readonly augmentOf: string | null;
+}
+
+/** The item's mask encoding; null when unknown (a manifest written before resize v2). */
+export function maskEncodingOf(item: Pick<TensorItem, "maskEncoding">): MaskEncoding | null {
+  return item.maskEncoding ?? null;
 }
 
 /** What the writer needs to know about an item; it assigns split, shard and index. */

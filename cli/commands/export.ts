@@ -1,0 +1,136 @@
+/**
+ * `mu-pipe export <run | model folder> --format tfjs|keras --out <path>`: a trained model for
+ * use outside mu-pipe. cli/main.ts loads this module (and with it TensorFlow.js and h5wasm)
+ * only when the command runs.
+ */
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+
+import { MuPipeError } from "../../pipeline/failure.js";
+import { ExportError } from "../../stages/export/export-error.js";
+import { EXPORT_FORMATS, exportModel } from "../../stages/export/export-model.js";
+import { kerasNotes } from "../../stages/export/feeding-notes.js";
+import { MODEL_CHOICES, modelInRun, type ModelChoice } from "../../stages/export/model-in-run.js";
+import { KerasWeightsFileError } from "../../stages/model/keras-h5.js";
+import { METADATA_JSON, MODEL_JSON, ModelFolderError } from "../../stages/model/model-folder.js";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandIO } from "../command.js";
+import { readRun, resolveRun } from "../run-lookup.js";
+
+const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --out <path> [options]
+
+  <run | model folder>   a mu-pipe model folder (with mu-model.json), or a run: latest,
+                         latest~1, a run folder name or unique prefix, an experiment name
+                         (its newest run), or a path to a run folder
+  --format tfjs|keras    tfjs: a TF.js LayersModel folder (model.json, weights.bin,
+                         mu-model.json, README.txt) for the browser or React Native;
+                         keras: one HDF5 file that keras.models.load_model reads
+  --out <path>           a folder for tfjs, a file ending in .h5 for keras
+  --model best|last      which model of a run (default best: the threshold stage's model
+                         when the run has one, else the last finetune stage's best model;
+                         last: the last finetune stage's final-epoch model)
+  --runs-dir <dir>       where runs live (default: runs)
+  --force                replace --out if it exists (an earlier export only)`;
+
+const options = {
+  format: { type: "string" },
+  out: { type: "string" },
+  model: { type: "string" },
+  "runs-dir": { type: "string", default: "runs" },
+  force: { type: "boolean", default: false },
+} as const;
+
+function usageError(message: string): MuPipeError {
+  return new MuPipeError({ reason: "usage", message, hint: usage });
+}
+
+export const exportCommand: Command = {
+  name: "export",
+  summary: "export a trained model as a TF.js folder or a Keras .h5 file",
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, options, usage);
+    const [query, ...extra] = positionals;
+    if (query === undefined) throw usageError("missing the run or model folder to export");
+    if (extra.length > 0) throw usageError(`export takes one run or model folder, got also ${extra.join(" ")}`);
+    const format = EXPORT_FORMATS.find((f) => f === values.format);
+    if (format === undefined) {
+      throw usageError(values.format === undefined ? "missing --format (tfjs or keras)" : `--format must be ${EXPORT_FORMATS.join(" or ")}, not ${values.format}`);
+    }
+    if (values.out === undefined) throw usageError(`missing --out (${format === "tfjs" ? "a folder" : "a .h5 file"} to write)`);
+    const choice = values.model === undefined ? undefined : MODEL_CHOICES.find((c) => c === values.model);
+    if (values.model !== undefined && choice === undefined) throw usageError(`--model must be ${MODEL_CHOICES.join(" or ")}, not ${values.model}`);
+
+    const source = await findModel(query, choice, values["runs-dir"], io);
+    const out = path.resolve(io.cwd, values.out);
+    const result = await withExportErrors(() => exportModel({ modelDir: source.dir, format, out, force: values.force }));
+    const shown = displayPath(io.cwd, out);
+    io.out(`exported ${source.description} as ${format === "tfjs" ? "a TF.js LayersModel" : "a Keras HDF5 file"}: ${shown}`);
+    if (format === "tfjs") {
+      io.out(`  files: ${result.files.join(", ")} (README.txt says how to feed it)`);
+    } else {
+      for (const line of kerasNotes(shown, result.metadata)) io.out(`  ${line}`);
+    }
+    return 0;
+  },
+};
+
+/** `file` relative to `cwd` when it lies below it, else absolute. */
+function displayPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
+/** The model folder `query` names: the folder itself, or the chosen model of a run. */
+async function findModel(query: string, choice: ModelChoice | undefined, runsDir: string, io: CommandIO): Promise<{ dir: string; description: string }> {
+  const candidate = path.resolve(io.cwd, query);
+  const runDir = await runFolder(query, candidate, runsDir, io);
+  if (runDir === null) {
+    if (choice !== undefined) throw usageError(`--model picks a model of a run; ${query} is a model folder already`);
+    return { dir: candidate, description: `model folder ${query}` };
+  }
+  const run = await readRun(runDir);
+  if (run.record === null) throw new MuPipeError({ reason: "usage", message: `${runDir}: cannot read the run (${run.problem ?? "run.json is unreadable"})` });
+  const stages = run.record.stages;
+  const found = await withExportErrors(() => modelInRun(runDir, stages, choice ?? "best"));
+  return { dir: found.dir, description: `run ${run.id} (${found.description})` };
+}
+
+/**
+ * The run folder `query` names, or null when `candidate` (query as a path) is a model folder.
+ * A bare name is looked up as a run unless it names a model or run folder here.
+ */
+async function runFolder(query: string, candidate: string, runsDir: string, io: CommandIO): Promise<string | null> {
+  const isDir = existsSync(candidate) && statSync(candidate).isDirectory();
+  if (isDir && existsSync(path.join(candidate, METADATA_JSON))) return null;
+  if (isDir && existsSync(path.join(candidate, "run.json"))) return candidate;
+  const looksLikePath = query.includes("/") || query.includes(path.sep) || query === "." || query === "..";
+  const problem = !existsSync(candidate)
+    ? "no such folder (expected a mu-pipe model folder or a run folder)"
+    : !isDir
+      ? `is a file; expected a mu-pipe model folder (with ${METADATA_JSON}) or a run`
+      : existsSync(path.join(candidate, MODEL_JSON))
+        ? `a TF.js model but not a mu-pipe model folder: it has no ${METADATA_JSON} (input size, input scaling, threshold)`
+        : `neither a mu-pipe model folder (no ${METADATA_JSON}) nor a run (no run.json)`;
+  if (looksLikePath) throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
+  try {
+    return await resolveRun(path.resolve(io.cwd, runsDir), query, io.cwd);
+  } catch (error) {
+    // A folder of that name is here, so that is what was meant.
+    if (existsSync(candidate) && error instanceof MuPipeError && error.failure.reason === "not-found") {
+      throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
+    }
+    throw error;
+  }
+}
+
+/** Export and model-folder problems are the user's to fix: usage failures naming the path. */
+async function withExportErrors<T>(body: () => T | Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof ExportError || error instanceof ModelFolderError) throw new MuPipeError({ reason: "usage", message: error.message });
+    if (error instanceof KerasWeightsFileError) throw new MuPipeError({ reason: "io", path: error.file, message: error.problem });
+    throw error;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Batched inference: uint8 RGB images in, one Float32 probability map per image out.
+ * Shared by the `threshold` and `predict` stages and `mu-pipe predict`.
+ *
+ * Each batch's tensors live inside `tf.tidy`; only the output survives it, and it is
+ * disposed as soon as its values are read, so memory stays flat over a split.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+import type { Split } from "../data/dataset-manifest.js";
+import { IMAGE_CHANNELS, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
+import { scaleImages, type InputScaling } from "../model/input-scaling.js";
+
+/**
+ * Probability maps of `count` images (`images`: count x size x size x 3 bytes, NHWC)
+ * as one array of count x size x size values; image i's map starts at i * size * size.
+ */
+export async function predictProbabilities(model: tf.LayersModel, images: Uint8Array, count: number, size: number, scaling: InputScaling): Promise<Float32Array> {
+  const expected = count * size * size * IMAGE_CHANNELS;
+  if (images.length !== expected) throw new RangeError(`a batch of ${count} images of ${size}x${size}x3 needs ${expected} bytes, got ${images.length}`);
+  const output = tf.tidy(() => {
+    const raw = tf.tensor4d(images, [count, size, size, IMAGE_CHANNELS], "int32");
+    const result = model.predict(scaleImages(raw, scaling));
+    const probabilities = Array.isArray(result) ? result[0] : result;
+    if (probabilities === undefined) throw new Error("the model gave no output");
+    return probabilities;
+  });
+  try {
+    const [batch, height, width, channels] = output.shape;
+    if (batch !== count || height !== size || width !== size || (channels ?? 1) !== 1) {
+      throw new Error(`the model's output is [${output.shape.join(", ")}], expected [${count}, ${size}, ${size}, 1] (one sclera probability per pixel)`);
+    }
+    return (await output.data()) as Float32Array;
+  } finally {
+    output.dispose();
+  }
+}
+
+/** Checks that a model takes size x size inputs, with a message naming both. */
+export function checkModelInputSize(model: tf.LayersModel, size: number, what: string): void {
+  const [, height, width] = model.inputs[0]?.shape ?? [];
+  if (height !== size || width !== size) {
+    throw new Error(`the model takes ${String(height)}x${String(width)} images but ${what} are ${size}x${size}; use tensors resized to the model's input size`);
+  }
+}
+
+export interface SplitInferOptions {
+  readonly batchSize: number;
+  readonly scaling: InputScaling;
+  /** Also predict flip-augmented copies (items with `augmentOf`); default: originals only. */
+  readonly includeAugmented?: boolean;
+  readonly signal?: AbortSignal;
+  /** After each batch: items done and the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface ItemPrediction {
+  readonly item: TensorItem;
+  /** size x size probabilities, row-major. */
+  readonly probability: Float32Array;
+  /** The resized truth from the tensors, size x size, 1 = sclera. */
+  readonly mask: Uint8Array;
+}
+
+/** The items of a split that inference visits, in manifest order. */
+export function itemsToInfer(shards: TensorShards, split: Split, includeAugmented = false): TensorItem[] {
+  return shards.manifest.items.filter((item) => item.split === split && (includeAugmented || item.augmentOf === null));
+}
+
+/**
+ * Predicts every item of `split` (originals only unless `includeAugmented`), reading a
+ * shard at a time and yielding each item's map in manifest order.
+ */
+export async function* inferSplit(model: tf.LayersModel, shards: TensorShards, split: Split, options: SplitInferOptions): AsyncGenerator<ItemPrediction> {
+  const { size } = shards.manifest;
+  checkModelInputSize(model, size, `the tensors in ${shards.dir}`);
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
+  const wanted = (item: TensorItem): boolean => options.includeAugmented === true || item.augmentOf === null;
+  const total = itemsToInfer(shards, split, options.includeAugmented).length;
+  const pixels = size * size;
+  const imageBytes = pixels * IMAGE_CHANNELS;
+  let done = 0;
+  options.onProgress?.(0, total);
+  for await (const shard of shards.readSplit(split)) {
+    const rows = shard.items.map((item, row) => ({ item, row })).filter(({ item }) => wanted(item));
+    for (let start = 0; start < rows.length; start += options.batchSize) {
+      options.signal?.throwIfAborted();
+      const batch = rows.slice(start, start + options.batchSize);
+      const images = new Uint8Array(batch.length * imageBytes);
+      batch.forEach(({ row }, i) => images.set(shard.images.subarray(row * imageBytes, (row + 1) * imageBytes), i * imageBytes));
+      const probabilities = await predictProbabilities(model, images, batch.length, size, options.scaling);
+      for (const [i, { item, row }] of batch.entries()) {
+        yield {
+          item,
+          probability: probabilities.subarray(i * pixels, (i + 1) * pixels),
+          mask: shard.masks.subarray(row * pixels, (row + 1) * pixels),
+        };
+      }
+      done += batch.length;
+      options.onProgress?.(done, total);
+    }
+  }
+}

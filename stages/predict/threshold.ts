@@ -1,0 +1,57 @@
+/**
+ * `threshold`: predicts a split (the training images by default, as the seed README
+ * does), pools every pixel into two 256-bin histograms, sweeps thresholds on a grid and
+ * keeps the one of best pooled F1. Besides the record and the curves it writes `model`,
+ * a copy of the model folder with the threshold in its metadata: downstream `predict`
+ * and `mu-pipe predict` take that one folder.
+ *
+ * This module only declares the stage; TensorFlow loads inside `run`.
+ */
+import { defineStageType, type StageContext } from "../../pipeline/stage.js";
+import type { Split } from "../data/dataset-manifest.js";
+
+export interface ThresholdParams {
+  readonly split: Split;
+  readonly step: number;
+  readonly batch_size: number;
+  readonly include_augmented: boolean;
+}
+
+export const THRESHOLD_OUTPUTS = {
+  threshold: "threshold.json",
+  curve: "curve.csv",
+  pr: "pr.csv",
+  model: "model",
+} as const;
+
+export const thresholdParamsSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    split: { enum: ["train", "val", "test"], default: "train", description: "Split whose pixels are pooled (the seed sweeps the training images)" },
+    step: { type: "number", exclusiveMinimum: 0, maximum: 0.5, default: 0.01, description: "Spacing of the thresholds tried, from 0 to 1" },
+    batch_size: { type: "integer", minimum: 1, default: 8, description: "Images per inference batch" },
+    include_augmented: { type: "boolean", default: false, description: "Also pool the flip-augmented copies (by default only original images count)" },
+  },
+} as const;
+
+export const thresholdStage = defineStageType<ThresholdParams>({
+  name: "threshold",
+  version: 1,
+  description: "Sweeps binarisation thresholds over a split's pooled pixels and keeps the one of best F1",
+  paramsSchema: thresholdParamsSchema,
+  inputs: {
+    model: { description: "A model folder: a finetune stage's `best`" },
+    tensors: { description: "The `tensors` output of a resize stage" },
+  },
+  outputs: {
+    [THRESHOLD_OUTPUTS.threshold]: { description: "{ version, threshold, f1, precision, recall, split, images }" },
+    [THRESHOLD_OUTPUTS.curve]: { description: "threshold, precision, recall, f1 at every threshold tried" },
+    [THRESHOLD_OUTPUTS.pr]: { description: "The precision-recall curve (recall, precision), one point per 8-bit level" },
+    [THRESHOLD_OUTPUTS.model]: { description: "The input model folder with the chosen threshold in its mu-model.json" },
+  },
+  async run(ctx: StageContext<ThresholdParams>) {
+    const { runThreshold } = await import("./run-threshold.js");
+    return runThreshold(ctx);
+  },
+});
