@@ -122,11 +122,15 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoredSubm
     };
   });
 
+  // Fewer images than folds would leave the headline figures empty: use one fold per image then.
+  const overallFolds = Math.max(1, Math.min(options.folds, ordered.length));
+  const foldWarning =
+    overallFolds < options.folds ? [`only ${count(ordered.length, "image")}: scored with ${overallFolds} fold${overallFolds === 1 ? "" : "s"} instead of ${options.folds}`] : [];
   const report: EvaluationReport = {
     version: EVALUATION_REPORT_VERSION,
     protocol: "ssbc2020",
     images: layout.entries.length,
-    folds: options.folds,
+    folds: overallFolds,
     seed: options.seed,
     size: options.size ? [options.size[0], options.size[1]] : null,
     resampling: { groundTruth: "nearest", binarised: "nearest", probabilities: "linear" },
@@ -134,9 +138,9 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoredSubm
     sources: { predictions: layout.hasPredictions, binarised: layout.hasBinarised, manifest: manifest !== null },
     perImage: layout.hasBinarised ? "binarised" : "probabilities@0.5",
     submissionThreshold: manifest?.threshold ?? null,
-    overall: scoreGroup(ordered, options.folds, { withCurve: true }),
+    overall: scoreGroup(ordered, overallFolds, { withCurve: true }),
     breakdowns,
-    warnings: warningsOf([...tallied.values()], layout.entries, manifest === null ? null : items, size),
+    warnings: [...foldWarning, ...warningsOf([...tallied.values()], layout.entries, manifest === null ? null : items, size)],
   };
   return { report, rows };
 }

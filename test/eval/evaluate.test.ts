@@ -130,6 +130,13 @@ describe("evaluate stage on a six-image submission", () => {
     expect(foldsOf(8)).not.toEqual(foldsOf(7));
   });
 
+  it("uses one fold per image when there are fewer images than folds, and says so", async () => {
+    const { report, outcome } = await evaluate({ ...native, folds: 10 }, 7);
+    expect(report.folds).toBe(6);
+    expect(report.warnings).toEqual(["only 6 images: scored with 6 folds instead of 10"]);
+    expect(outcome.metrics?.f1).not.toBeNull();
+  });
+
   it("fails naming an attribute no image has", async () => {
     await expect(evaluate({ ...native, breakdown_by: ["gaze"] })).rejects.toThrow(
       "breakdown_by: no image has attribute gaze (attributes present: light, phone)",
