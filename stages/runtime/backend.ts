@@ -44,6 +44,9 @@ export function activeBackend(): BackendInfo | null {
 }
 
 export async function initBackend(request: BackendRequest, options: InitOptions): Promise<BackendInfo> {
+  // Production mode: skips debug checks and the "install our node backend" banner the cpu
+  // backend prints on stderr; the choice of backend is ours and reported in run.json.
+  tf.enableProdMode();
   if (active) {
     const { info } = active;
     if (request !== "auto" && request !== info.name) throw new RuntimeError({ reason: "backend-conflict", active: info.name, requested: request });
