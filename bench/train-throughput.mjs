@@ -2,7 +2,7 @@
 // backend: images/s for a training step (forward + backward + Nadam, Dice loss) with
 // the encoder frozen (stage 1) and with nothing frozen (stage 2), and for inference.
 // Random inputs; warm-up steps are not timed.
-// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8]
+// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8] [--infer-only]
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { buildMuNet } from "../dist/stages/model/mu-net.js";
@@ -17,12 +17,14 @@ const { values } = parseArgs({
     steps: { type: "string", default: "5" },
     size: { type: "string", default: "224" },
     batch: { type: "string", default: "8" },
+    "infer-only": { type: "boolean", default: false },
   },
 });
 const steps = Number(values.steps);
 const size = Number(values.size);
 const batch = Number(values.batch);
-const backend = await initBackend(values.backend, { purpose: "train" });
+const inferOnly = values["infer-only"];
+const backend = await initBackend(values.backend, { purpose: inferOnly ? "infer" : "train" });
 const loss = lossFunction("dice");
 const x = tf.randomUniform([batch, size, size, 3], -1, 1);
 const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.8), "float32");
@@ -69,14 +71,15 @@ const result = {
   size,
   batch,
   steps,
-  train_frozen_encoder_images_per_s: await trainRate("encoder"),
-  train_all_images_per_s: await trainRate("none"),
+  train_frozen_encoder_images_per_s: inferOnly ? null : await trainRate("encoder"),
+  train_all_images_per_s: inferOnly ? null : await trainRate("none"),
   infer_images_per_s: await inferRate(),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}`);
-console.log(`  train, encoder frozen   ${result.train_frozen_encoder_images_per_s.toFixed(2)} images/s`);
-console.log(`  train, all layers       ${result.train_all_images_per_s.toFixed(2)} images/s`);
+const rate = (value) => (value === null ? "not measured" : `${value.toFixed(2)} images/s`);
+console.log(`  train, encoder frozen   ${rate(result.train_frozen_encoder_images_per_s)}`);
+console.log(`  train, all layers       ${rate(result.train_all_images_per_s)}`);
 console.log(`  inference               ${result.infer_images_per_s.toFixed(2)} images/s`);
 console.log(`  peak RSS                ${result.peak_rss_mib} MiB`);
 console.log(JSON.stringify(result));
