@@ -1,4 +1,4 @@
-import { fakeIO } from "./fake-io.js";
+import { captureIO } from "../capture-io.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -79,7 +79,7 @@ afterAll(async () => {
 
 describe("mu-pipe compare", () => {
   it("renders the differing params and metric deltas as GitHub markdown", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     expect(await compareCommand.run([A, B, "--format", "md"], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -103,7 +103,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("compares three runs against the first, showing keys only some runs have as unset", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     expect(await compareCommand.run([A, B, C], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -125,7 +125,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("says when no params differ and leaves out Δ columns with nothing in them", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     await compareCommand.run([A, `runs/${A}`], io);
     expect(io.stdout()).toBe(
       [
@@ -144,7 +144,7 @@ describe("mu-pipe compare", () => {
   });
 
   it("prints parseable JSON with raw deltas", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     await compareCommand.run(["latest~1", "latest", "--format", "json"], io);
     const result = JSON.parse(io.stdout()) as {
       runs: { id: string }[];
@@ -160,8 +160,8 @@ describe("mu-pipe compare", () => {
   });
 
   it("needs at least two runs", async () => {
-    await expect(compareCommand.run([A], fakeIO(cwd))).rejects.toThrow(MuPipeError);
-    await expect(compareCommand.run([A, B, "--format", "csv"], fakeIO(cwd))).rejects.toThrow("--format must be table, md or json, not csv");
+    await expect(compareCommand.run([A], captureIO(cwd))).rejects.toThrow(MuPipeError);
+    await expect(compareCommand.run([A, B, "--format", "csv"], captureIO(cwd))).rejects.toThrow("--format must be table, md or json, not csv");
   });
 });
 

@@ -1,4 +1,4 @@
-import { fakeIO } from "./fake-io.js";
+import { captureIO } from "../capture-io.js";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -164,7 +164,7 @@ describe("resolveRun", () => {
 
 describe("mu-pipe runs", () => {
   it("prints a table, newest first, with headline metrics", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     expect(await runsCommand.run([], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -179,7 +179,7 @@ describe("mu-pipe runs", () => {
   });
 
   it("prints parseable JSON with --format json", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     await runsCommand.run(["--format", "json", "--runs-dir", "runs"], io);
     const runs = JSON.parse(io.stdout()) as { id: string; metrics: Record<string, unknown> }[];
     expect(runs.map((r) => r.id)[0]).toBe("20261126T021530Z-ablation");
@@ -187,14 +187,14 @@ describe("mu-pipe runs", () => {
   });
 
   it("turns an unknown flag or format into a usage failure with the usage text", async () => {
-    expect(await failureOf(runsCommand.run(["--colour"], fakeIO(cwd)))).toMatchObject({ reason: "usage", hint: runsCommand.usage });
-    expect(await failureOf(runsCommand.run(["--format", "xml"], fakeIO(cwd)))).toMatchObject({ reason: "usage", message: "--format must be table or json, not xml" });
+    expect(await failureOf(runsCommand.run(["--colour"], captureIO(cwd)))).toMatchObject({ reason: "usage", hint: runsCommand.usage });
+    expect(await failureOf(runsCommand.run(["--format", "xml"], captureIO(cwd)))).toMatchObject({ reason: "usage", message: "--format must be table or json, not xml" });
   });
 });
 
 describe("mu-pipe show", () => {
   it("shows each stage with its status, reason, duration and short digest, the errors, and the metrics", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     expect(await showCommand.run(["latest~1"], io)).toBe(0);
     expect(io.stdout()).toBe(
       [
@@ -223,7 +223,7 @@ describe("mu-pipe show", () => {
   });
 
   it("shows a failed stage's error and where its log is", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     await showCommand.run([], io);
     expect(io.stdout()).toContain("finetune1  train     failed");
     expect(io.stdout()).toContain("errors\n  finetune1: loss became NaN at epoch 2\n    log: runs/20261126T021530Z-ablation/logs/finetune1.log\n");
@@ -232,7 +232,7 @@ describe("mu-pipe show", () => {
   });
 
   it("prints the record as JSON with --format json", async () => {
-    const io = fakeIO(cwd);
+    const io = captureIO(cwd);
     await showCommand.run(["20261124", "--format", "json"], io);
     const shown = JSON.parse(io.stdout()) as { record: RunRecord; metrics: RunMetrics };
     expect(shown.record.stages.map((s) => s.reason)).toEqual(["no cached result", "no cached result", "no cached result"]);

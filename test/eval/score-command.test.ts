@@ -1,8 +1,8 @@
+import { captureIO } from "../capture-io.js";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
-import type { CommandIO } from "../../cli/command.js";
 import { main } from "../../cli/main.js";
 import { TempDirs } from "../stages/resize-fixtures.js";
 import { SIX, columnRamp, leftColumns, writeGrey, writeSubmission } from "./submission-fixtures.js";
@@ -10,19 +10,6 @@ import { SIX, columnRamp, leftColumns, writeGrey, writeSubmission } from "./subm
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
 
-function captureIO(cwd: string): CommandIO & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    cwd,
-    env: {},
-    interactive: false,
-    out: (text) => void (out += text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => void (err += text.endsWith("\n") ? text : `${text}\n`),
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 /** A foreign submission (no predictions.json) at <tmp>/sub with its truth at <tmp>/gt. */
 async function foreignSubmission(): Promise<{ root: string; sub: string; gt: string }> {

@@ -1,7 +1,6 @@
 /** A tiny MU-Net with every weight random (batch-norm statistics too), saved as a model folder. */
 import * as tf from "@tensorflow/tfjs";
 
-import type { CommandIO } from "../../cli/command.js";
 import { saveModelFolder, type ModelMetadata } from "../../stages/model/model-folder.js";
 import { buildMuNet } from "../../stages/model/mu-net.js";
 
@@ -57,25 +56,9 @@ export function tinyBatch(count = 2): tf.Tensor4D {
   return tf.randomUniform([count, TINY_SIZE, TINY_SIZE, 3], -1, 1, "float32", 7) as tf.Tensor4D;
 }
 
+export { captureIO } from "../capture-io.js";
+
 export function predict(model: tf.LayersModel, x: tf.Tensor4D): Float32Array {
   return tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
 }
 
-/** A CommandIO that keeps what a command prints. */
-export function captureIO(cwd: string): CommandIO & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    cwd,
-    env: {},
-    interactive: false,
-    out: (text) => {
-      out += text.endsWith("\n") ? text : `${text}\n`;
-    },
-    err: (text) => {
-      err += text.endsWith("\n") ? text : `${text}\n`;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}

@@ -2,12 +2,12 @@
  * `mu-pipe predict`, run in-process through cli/main.ts on the cpu backend: a model
  * folder or a run, files and folders of images, and the bad inputs a user will hit.
  */
+import { captureIO } from "../capture-io.js";
 import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { CommandIO } from "../../cli/command.js";
 import { main } from "../../cli/main.js";
 import type { PredictionsFile } from "../../stages/predict/submission.js";
 import { writePng } from "../stages/resize-fixtures.js";
@@ -19,19 +19,6 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-function captureIO(cwd: string): CommandIO & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    cwd,
-    env: {},
-    interactive: false,
-    out: (text) => void (out += text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => void (err += text.endsWith("\n") ? text : `${text}\n`),
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 async function predictionsOf(dir: string): Promise<PredictionsFile> {
   return JSON.parse(await readFile(path.join(dir, "predictions.json"), "utf8")) as PredictionsFile;

@@ -1,0 +1,191 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../stages/runtime/backend.js";
+import { registerWasmTrainingKernels, wasmHasTrainingKernels } from "../../stages/runtime/wasm-kernels/register.js";
+
+/** Deterministic random numbers (mulberry32), so a failing case can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+const values = (r: Rand, n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+interface Case {
+  readonly label: string;
+  readonly run: () => tf.Tensor;
+}
+
+interface Geometry {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cin: number;
+  readonly k: number;
+  readonly stride: 1 | 2;
+  readonly pad: "same" | "valid";
+}
+
+function geometry(r: Rand, i: number): Geometry {
+  // The first cases pin the corners (7x9, both strides and paddings, 1x1 and 3x3); the rest are random.
+  const k = i < 8 ? (i % 2 === 0 ? 3 : 1) : pick(r, [1, 3] as const);
+  const stride = i < 8 ? ((i >> 1) % 2 === 0 ? 1 : 2) : pick(r, [1, 2] as const);
+  const pad = i < 8 ? (i >> 2 === 0 ? "same" : "valid") : pick(r, ["same", "valid"] as const);
+  const h = i < 8 ? 7 : int(r, k, 10);
+  const w = i < 8 ? 9 : int(r, k, 10);
+  return { n: int(r, 1, 3), h, w, cin: int(r, 1, 8), k, stride, pad };
+}
+
+/** Output spatial size of the forward convolution. */
+function outSize(g: Geometry): [number, number] {
+  const f = (s: number) => (g.pad === "same" ? Math.ceil(s / g.stride) : Math.ceil((s - g.k + 1) / g.stride));
+  return [f(g.h), f(g.w)];
+}
+
+function conv2dCases(seed: number, count: number): Case[] {
+  const r = rng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const g = geometry(r, i);
+    const cout = int(r, 1, 8);
+    const [oh, ow] = outSize(g);
+    const xShape: [number, number, number, number] = [g.n, g.h, g.w, g.cin];
+    const fShape: [number, number, number, number] = [g.k, g.k, g.cin, cout];
+    const dyShape: [number, number, number, number] = [g.n, oh, ow, cout];
+    const [x, f, dy] = [values(r, size(xShape)), values(r, size(fShape)), values(r, size(dyShape))];
+    const label = `conv2d x=${xShape} f=${fShape} s=${g.stride} ${g.pad}`;
+    const attrs = { strides: [g.stride, g.stride], pad: g.pad, dataFormat: "NHWC" };
+    return [
+      {
+        label: `${label} backprop filter`,
+        run: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor4d(x, xShape), dy: tf.tensor4d(dy, dyShape) }, { ...attrs, filterShape: fShape }) as tf.Tensor,
+      },
+      {
+        label: `${label} backprop input`,
+        run: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor4d(dy, dyShape), filter: tf.tensor4d(f, fShape) }, { ...attrs, inputShape: xShape }) as tf.Tensor,
+      },
+    ];
+  }).flat();
+}
+
+function depthwiseCases(seed: number, count: number): Case[] {
+  const r = rng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const g = geometry(r, i);
+    const multiplier = i < 8 ? 1 + (i % 2) : pick(r, [1, 2]);
+    const [oh, ow] = outSize(g);
+    const xShape: [number, number, number, number] = [g.n, g.h, g.w, g.cin];
+    const fShape: [number, number, number, number] = [g.k, g.k, g.cin, multiplier];
+    const dyShape: [number, number, number, number] = [g.n, oh, ow, g.cin * multiplier];
+    const [x, f, dy] = [values(r, size(xShape)), values(r, size(fShape)), values(r, size(dyShape))];
+    const label = `depthwise x=${xShape} f=${fShape} s=${g.stride} ${g.pad}`;
+    const attrs = { strides: [g.stride, g.stride], pad: g.pad, dilations: [1, 1] };
+    return [
+      {
+        label: `${label} backprop filter`,
+        run: () => tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.tensor4d(x, xShape), dy: tf.tensor4d(dy, dyShape) }, { ...attrs, filterShape: fShape }) as tf.Tensor,
+      },
+      {
+        label: `${label} backprop input`,
+        run: () => tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: tf.tensor4d(dy, dyShape), filter: tf.tensor4d(f, fShape) }, { ...attrs, inputShape: xShape }) as tf.Tensor,
+      },
+    ];
+  }).flat();
+}
+
+interface Result {
+  readonly shape: number[];
+  readonly data: Float32Array;
+}
+
+function runAll(cases: readonly Case[]): Result[] {
+  return cases.map((c) =>
+    tf.tidy(() => {
+      const out = c.run();
+      return { shape: out.shape, data: out.dataSync() as Float32Array };
+    }),
+  );
+}
+
+/** max |a - b| over max |b|: the error relative to the result's scale. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  b.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs((a[i] ?? NaN) - v));
+    scale = Math.max(scale, Math.abs(v));
+  });
+  return scale === 0 ? diff : diff / scale;
+}
+
+async function compareWithCpu(cases: readonly Case[]): Promise<void> {
+  await tf.setBackend("wasm");
+  const idsBefore = tf.engine().backend.numDataIds();
+  const tensorsBefore = tf.memory().numTensors;
+  const onWasm = runAll(cases);
+  // No temporary of the composed kernels stays behind in the wasm heap.
+  expect(tf.engine().backend.numDataIds()).toBe(idsBefore);
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  await tf.setBackend("cpu");
+  const onCpu = runAll(cases);
+  await tf.setBackend("wasm");
+  cases.forEach((c, i) => {
+    const [w, p] = [onWasm[i] as Result, onCpu[i] as Result];
+    expect(w.shape, c.label).toEqual(p.shape);
+    expect(relativeError(w.data, p.data), c.label).toBeLessThan(1e-4);
+  });
+}
+
+describe("wasm training kernels", () => {
+  beforeAll(async () => {
+    await initBackend("wasm", { purpose: "infer" });
+    registerWasmTrainingKernels();
+  });
+
+  it("registers all four kernels for wasm, idempotently", () => {
+    registerWasmTrainingKernels();
+    expect(wasmHasTrainingKernels()).toBe(true);
+  });
+
+  it("Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend", async () => {
+    await compareWithCpu(conv2dCases(1, 40));
+  });
+
+  it("DepthwiseConv2dNative backprops (multipliers 1 and 2) match the cpu backend", async () => {
+    await compareWithCpu(depthwiseCases(2, 40));
+  });
+
+  it("tf.grads of a conv -> depthwise -> conv net match the cpu backend", async () => {
+    const r = rng(3);
+    const x = values(r, 2 * 9 * 7 * 3);
+    const w1 = values(r, 3 * 3 * 3 * 4);
+    const w2 = values(r, 3 * 3 * 4 * 2);
+    const w3 = values(r, 1 * 1 * 8 * 5);
+    const grads = () =>
+      tf.tidy(() => {
+        const input = tf.tensor4d(x, [2, 9, 7, 3]);
+        const net = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+          const h1 = tf.relu6(tf.conv2d(input, a as tf.Tensor4D, 2, "same"));
+          const h2 = tf.relu6(tf.depthwiseConv2d(h1, b as tf.Tensor4D, 1, "same"));
+          return tf.conv2d(h2, c as tf.Tensor4D, 1, "valid").square().sum();
+        };
+        const gs = tf.grads(net)([tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 2]), tf.tensor4d(w3, [1, 1, 8, 5])]);
+        return gs.map((g) => g.dataSync() as Float32Array);
+      });
+    await tf.setBackend("wasm");
+    const onWasm = grads();
+    await tf.setBackend("cpu");
+    const onCpu = grads();
+    await tf.setBackend("wasm");
+    onCpu.forEach((g, i) => expect(relativeError(onWasm[i] as Float32Array, g), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+});
