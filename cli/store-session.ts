@@ -21,9 +21,8 @@ export async function openExperimentStore(storeDir: string): Promise<StoreSessio
       try {
         return await digestPath(absPath, cache);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const message = code === "ENOENT" ? "does not exist (a stage declares it as an input)" : error instanceof Error ? error.message : String(error);
-        throw new MuPipeError({ reason: "io", path: absPath, message });
+        if (error instanceof MuPipeError) throw error;
+        throw new MuPipeError({ reason: "io", path: absPath, message: error instanceof Error ? error.message : String(error) });
       }
     },
     saveDigestCache: () => cache.save(),

@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { EventSink } from "./events.js";
+import { MuPipeError } from "./failure.js";
 import { explainFingerprintChange, fingerprintKey } from "./fingerprint.js";
 import type { Fingerprint, RunStatus, StageRecord } from "./formats.js";
 import type { GraphStage, StageGraph } from "./graph.js";
@@ -81,7 +82,17 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       continue;
     }
 
-    const fingerprint = await fingerprintInGraph(graph, stage, digests, deps.digestExternal);
+    let fingerprint: Fingerprint;
+    try {
+      fingerprint = await fingerprintInGraph(graph, stage, digests, deps.digestExternal);
+    } catch (error) {
+      // E.g. a dataset folder that does not exist: the stage cannot run, and the run ends here.
+      const message = `cannot read what the stage depends on: ${errorText(error)}`;
+      result = { status: "failed", stageId: stage.id, message };
+      await runDir.updateStage(stage.id, { status: "failed", reason: "inputs unreadable", error: message });
+      sink.emit({ type: "stage-failed", id: stage.id, message, logFile: null });
+      continue;
+    }
     const key = fingerprintKey(fingerprint);
     const forced = force === "all" || force.has(stage.id);
     const cached = await store.lookup(key);
@@ -261,6 +272,11 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       sink.emit({ type: "stage-progress", id, update, etaSeconds });
     };
   }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof MuPipeError && error.failure.reason === "io") return `${error.failure.path}: ${error.failure.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Resolves with the stage's result, or rejects as soon as the signal aborts (a stage may ignore it). */

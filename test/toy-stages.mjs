@@ -21,9 +21,14 @@ export const stageTypes = [
     paramsSchema: {
       type: "object",
       additionalProperties: false,
-      properties: { value: { type: "string", default: "x" }, sleep_ms: { type: "integer", minimum: 0, default: 0 } },
+      properties: {
+        value: { type: "string", default: "x" },
+        sleep_ms: { type: "integer", minimum: 0, default: 0 },
+        watch: { type: "string", description: "a file or folder whose content joins the fingerprint" },
+      },
     },
     inputs: {},
+    externalInputs: (params, baseDir) => (params.watch ? [path.resolve(baseDir, params.watch)] : []),
     outputs: { out: { description: "a text file" } },
     async run(ctx) {
       await called(ctx.stageId);

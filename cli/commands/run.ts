@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { execute } from "../../pipeline/executor.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import { selectStages } from "../../pipeline/graph.js";
@@ -95,7 +96,8 @@ export const runCommand: Command = {
       await saveDigestCache();
       if (result.status === "interrupted") throw new MuPipeError({ reason: "interrupted", ...(result.stageId ? { stageId: result.stageId } : {}) });
       if (result.status === "failed") {
-        throw new MuPipeError({ reason: "stage-failed", stageId: result.stageId ?? "?", message: result.message ?? "failed", logFile: runDir.logFile(result.stageId ?? "") });
+        const logFile = runDir.logFile(result.stageId ?? "");
+        throw new MuPipeError({ reason: "stage-failed", stageId: result.stageId ?? "?", message: result.message ?? "failed", ...(existsSync(logFile) ? { logFile } : {}) });
       }
       return 0;
     } finally {

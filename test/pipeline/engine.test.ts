@@ -115,6 +115,24 @@ describe("mu-pipe run", () => {
     expect(await fs.readdir(path.join(rig.dir, "runs/.store/tmp")).catch(() => [])).toEqual([]);
   });
 
+  it("re-runs a stage when a file it declares changes, and fails clearly when it is missing", async () => {
+    await rig.write("data/a.txt", "one");
+    await rig.write("watch.yaml", "experiment: watch\nstages:\n  w:\n    uses: emit\n    params: { watch: data }\n");
+    expect((await rig.cli("run", "watch.yaml")).code).toBe(0);
+    expect((await rig.cli("status", "watch.yaml")).out).toBe("w      reuse     fingerprint matches a cached result\n");
+    await rig.write("data/a.txt", "two");
+    expect((await rig.cli("status", "watch.yaml")).out).toBe(`w      will run  external ${path.join(rig.dir, "data")} changed\n`);
+
+    await fs.rm(path.join(rig.dir, "data"), { recursive: true });
+    await rig.takeCalls();
+    const result = await rig.cli("run", "watch.yaml");
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(`mu-pipe: stage w failed: cannot read what the stage depends on: ${path.join(rig.dir, "data")}: no such file or folder\n`);
+    expect(await rig.takeCalls()).toEqual([]);
+    const run = await rig.readJson<RunRecord>("runs/latest/run.json");
+    expect(run.status).toBe("failed");
+  });
+
   it("--dry-run shows the plan and runs nothing", async () => {
     await rig.write("exp.yaml", DIAMOND);
     const result = await rig.cli("run", "exp.yaml", "--dry-run");
