@@ -10,9 +10,10 @@ export const BACKEND_ORDER_NAMES: readonly BackendName[] = ["tensorflow-gpu", "t
 export type BackendPurpose = "train" | "infer";
 
 /** Whether training (gradients of every MU-Net op) works on this backend. */
-export function backendCanTrain(info: { readonly name: BackendName }): boolean {
-  // The wasm backend lacks Conv2DBackpropFilter and the DepthwiseConv2dNative gradients.
-  return info.name !== "wasm";
+export function backendCanTrain(_info: { readonly name: BackendName }): boolean {
+  // Every backend can: wasm gets its missing gradient kernels from wasm-kernels/register.ts
+  // when initBackend activates it.
+  return true;
 }
 
 /** What auto would take from probes ordered fastest first; null when none is available. */

@@ -10,6 +10,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER_NAMES, backendCanTrain, type BackendPurpose } from "./auto-choice.js";
 import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
+import { installFusedOps } from "./fused-ops/index.js";
 import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
 
 export type { BackendName } from "./failures.js";
@@ -127,6 +128,9 @@ async function activateWasm(): Promise<BackendInfo> {
   if (!dist) throw new RuntimeError({ reason: "backend-unavailable", backend: "wasm", why: "@tensorflow/tfjs-backend-wasm is not installed", fix });
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   wasm.setWasmPaths(dist);
+  // The gradient kernels training needs, on XNNPACK convolutions and matrix products.
+  const { registerWasmTrainingKernels } = await import("./wasm-kernels/register.js");
+  registerWasmTrainingKernels();
   await setBackendChecked("wasm", "wasm", fix);
   // Upstream switches threads off in Node: one thread, SIMD when the CPU has it.
   return { name: "wasm", version: wasm.version_wasm, threads: wasm.getThreadsCount(), detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} (XNNPACK, single thread)` };
@@ -163,6 +167,8 @@ async function activateNative(name: NativeBackend, options: InitOptions): Promis
     });
   }
   await setBackendChecked(name, "tensorflow", fix);
+  // Training-mode batch norm as TensorFlow's fused ops (stages/runtime/fused-ops).
+  installFusedOps();
   const binding = (tf.backend() as unknown as { binding?: NativeBinding }).binding;
   const tfVersion = binding?.TF_Version ?? status.stamp?.tensorflowVersion ?? "unknown";
   const gpu = name === "tensorflow-gpu" ? (binding?.isUsingGpuDevice?.() ? ", GPU device in use" : ", no GPU device visible (runs on CPU)") : "";

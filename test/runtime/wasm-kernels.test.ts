@@ -164,21 +164,26 @@ describe("wasm training kernels", () => {
     await compareWithCpu(depthwiseCases(2, 40));
   });
 
-  it("tf.grads of a conv -> depthwise -> conv net match the cpu backend", async () => {
+  it("tf.grads of a conv -> depthwise -> conv -> conv net match the cpu backend", async () => {
     const r = rng(3);
-    const x = values(r, 2 * 9 * 7 * 3);
-    const w1 = values(r, 3 * 3 * 3 * 4);
-    const w2 = values(r, 3 * 3 * 4 * 2);
-    const w3 = values(r, 1 * 1 * 8 * 5);
+    const shapes: [number, number, number, number][] = [
+      [3, 3, 3, 4], // conv 3x3 stride 2
+      [3, 3, 4, 2], // depthwise 3x3 stride 2, multiplier 2
+      [3, 3, 8, 5], // conv 3x3 stride 1: its input gradient flows back
+      [1, 1, 5, 2], // conv 1x1
+    ];
+    const x = values(r, 2 * 17 * 13 * 3);
+    const weights = shapes.map((s) => values(r, size(s)));
     const grads = () =>
       tf.tidy(() => {
-        const input = tf.tensor4d(x, [2, 9, 7, 3]);
-        const net = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+        const input = tf.tensor4d(x, [2, 17, 13, 3]);
+        const net = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
           const h1 = tf.relu6(tf.conv2d(input, a as tf.Tensor4D, 2, "same"));
-          const h2 = tf.relu6(tf.depthwiseConv2d(h1, b as tf.Tensor4D, 1, "same"));
-          return tf.conv2d(h2, c as tf.Tensor4D, 1, "valid").square().sum();
+          const h2 = tf.relu6(tf.depthwiseConv2d(h1, b as tf.Tensor4D, 2, "same"));
+          const h3 = tf.relu6(tf.conv2d(h2, c as tf.Tensor4D, 1, "same"));
+          return tf.conv2d(h3, d as tf.Tensor4D, 1, "valid").square().sum();
         };
-        const gs = tf.grads(net)([tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 2]), tf.tensor4d(w3, [1, 1, 8, 5])]);
+        const gs = tf.grads(net)(weights.map((w, i) => tf.tensor4d(w, shapes[i])));
         return gs.map((g) => g.dataSync() as Float32Array);
       });
     await tf.setBackend("wasm");
@@ -186,6 +191,7 @@ describe("wasm training kernels", () => {
     await tf.setBackend("cpu");
     const onCpu = grads();
     await tf.setBackend("wasm");
+    expect(onCpu).toHaveLength(4);
     onCpu.forEach((g, i) => expect(relativeError(onWasm[i] as Float32Array, g), `gradient ${i}`).toBeLessThan(1e-4));
   });
 });
