@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../stages/runtime/backend.js";
-import { registerWasmTrainingKernels, wasmHasTrainingKernels } from "../../stages/runtime/wasm-kernels/register.js";
+import { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, wasmHasTrainingKernels } from "../../stages/runtime/wasm-kernels/register.js";
 
 /** Deterministic random numbers (mulberry32), so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -147,13 +147,16 @@ async function compareWithCpu(cases: readonly Case[]): Promise<void> {
 
 describe("wasm training kernels", () => {
   beforeAll(async () => {
-    await initBackend("wasm", { purpose: "infer" });
-    registerWasmTrainingKernels();
+    // initBackend registers the kernels; training on wasm is allowed because of them.
+    const info = await initBackend("wasm", { purpose: "train" });
+    expect(info.name).toBe("wasm");
   });
 
-  it("registers all four kernels for wasm, idempotently", () => {
-    registerWasmTrainingKernels();
+  it("initBackend registered them; registering again changes nothing", () => {
     expect(wasmHasTrainingKernels()).toBe(true);
+    const before = WASM_TRAINING_KERNELS.map((name) => tf.getKernel(name, "wasm")?.kernelFunc);
+    registerWasmTrainingKernels();
+    expect(WASM_TRAINING_KERNELS.map((name) => tf.getKernel(name, "wasm")?.kernelFunc)).toEqual(before);
   });
 
   it("Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend", async () => {
@@ -162,6 +165,89 @@ describe("wasm training kernels", () => {
 
   it("DepthwiseConv2dNative backprops (multipliers 1 and 2) match the cpu backend", async () => {
     await compareWithCpu(depthwiseCases(2, 40));
+  });
+
+  it("Tile matches the cpu backend, broadcasting leading axes or not", async () => {
+    const r = rng(4);
+    const cases: Case[] = [
+      { shape: [1, 1, 1, 5], reps: [2, 7, 9, 1] },
+      { shape: [1, 3], reps: [4, 1] },
+      { shape: [1, 1, 6], reps: [3, 1, 1] },
+      { shape: [2, 3], reps: [2, 2] }, // not a leading broadcast: upstream's kernel
+      { shape: [1, 4], reps: [1, 1] },
+    ].map(({ shape, reps }) => {
+      const data = values(r, size(shape));
+      return { label: `tile ${shape} by ${reps}`, run: () => tf.tile(tf.tensor(data, shape), reps) };
+    });
+    cases.push({ label: "int32 tile", run: () => tf.tile(tf.tensor([[1, 2]], [1, 2], "int32"), [3, 1]) });
+    await compareWithCpu(cases);
+  });
+
+  it("Sum and Mean match the cpu backend, over leading axes or not", async () => {
+    const r = rng(8);
+    const shape = [2, 5, 7, 3];
+    const data = values(r, size(shape));
+    const x = () => tf.tensor(data, shape);
+    const cases: Case[] = [
+      { label: "sum [0,1,2]", run: () => tf.sum(x(), [0, 1, 2]) },
+      { label: "sum [2,0,1] keepDims", run: () => tf.sum(x(), [2, 0, 1], true) },
+      { label: "mean [0,1,2]", run: () => tf.mean(x(), [0, 1, 2]) },
+      { label: "mean [0] keepDims", run: () => tf.mean(x(), 0, true) },
+      { label: "sum -4 (axis 0)", run: () => tf.sum(x(), -4) },
+      { label: "sum all (upstream)", run: () => tf.sum(x()) },
+      { label: "sum [1,2] (upstream)", run: () => tf.sum(x(), [1, 2]) },
+      { label: "mean [3] (upstream)", run: () => tf.mean(x(), 3) },
+      { label: "int32 sum [0] (upstream)", run: () => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], "int32"), 0) },
+    ];
+    await compareWithCpu(cases);
+  });
+
+  it("SplitV matches the cpu backend on every axis", async () => {
+    const r = rng(5);
+    const shape = [2, 3, 5, 7];
+    const data = values(r, size(shape));
+    const cases: Case[] = [
+      { axis: 3, sizes: [3, 4] },
+      { axis: 2, sizes: [1, 2, 2] },
+      { axis: 0, sizes: [1, 1] },
+      { axis: 1, sizes: [3] },
+    ].flatMap(({ axis, sizes }) =>
+      sizes.map((_, piece) => ({ label: `split ${shape} axis ${axis} into ${sizes}, piece ${piece}`, run: () => tf.split(tf.tensor(data, shape), sizes, axis)[piece] as tf.Tensor })),
+    );
+    cases.push({ label: "int32 split", run: () => tf.split(tf.tensor([[1, 2, 3, 4]], [1, 4], "int32"), 2, 1)[1] as tf.Tensor });
+    await compareWithCpu(cases);
+  });
+
+  it("ResizeNearestNeighborGrad sums each k x k block of dy (whole-number scales), else matches the cpu backend", async () => {
+    const r = rng(6);
+    const grad = (from: number[], to: number[], align: boolean, half: boolean, data: Float32Array) => () => {
+      const [n, , , c] = from as [number, number, number, number];
+      const dy = tf.tensor4d(data, [n, to[0] ?? 1, to[1] ?? 1, c]);
+      return tf.engine().runKernel(tf.ResizeNearestNeighborGrad, { images: tf.zeros(from), dy }, { alignCorners: align, halfPixelCenters: half }) as tf.Tensor;
+    };
+    // Block sums, written out: the cpu backend's kernel is wrong for batch > 1 (tfjs 4.22).
+    const blockSum = (from: number[], to: number[], data: Float32Array) => () => {
+      const [n, h, w, c] = from as [number, number, number, number];
+      const [kh, kw] = [(to[0] ?? 1) / h, (to[1] ?? 1) / w];
+      return tf.tensor(data, [n, h, kh, w, kw, c]).sum([2, 4]);
+    };
+    const whole = [
+      { from: [2, 3, 5, 4], to: [6, 10], half: false },
+      { from: [3, 4, 4, 3], to: [8, 8], half: true },
+      { from: [1, 3, 3, 2], to: [9, 6], half: false },
+    ].map(({ from, to, half }) => ({ from, to, half, data: values(r, (from[0] ?? 1) * (to[0] ?? 1) * (to[1] ?? 1) * (from[3] ?? 1)) }));
+    await tf.setBackend("wasm");
+    const onWasm = runAll(whole.map((c) => ({ label: "", run: grad(c.from, c.to, false, c.half, c.data) })));
+    await tf.setBackend("cpu");
+    const expected = runAll(whole.map((c) => ({ label: "", run: blockSum(c.from, c.to, c.data) })));
+    await tf.setBackend("wasm");
+    whole.forEach((c, i) => expect(relativeError((onWasm[i] as Result).data, (expected[i] as Result).data), `${c.from} to ${c.to}`).toBeLessThan(1e-6));
+
+    await compareWithCpu([
+      { label: "not whole: upstream's kernel", run: grad([1, 3, 3, 2], [5, 7], false, false, values(r, 5 * 7 * 2)) },
+      { label: "aligned corners: upstream's kernel", run: grad([1, 3, 3, 2], [6, 6], true, false, values(r, 6 * 6 * 2)) },
+      { label: "batch 1 whole", run: grad([1, 3, 5, 4], [6, 10], false, false, values(r, 6 * 10 * 4)) },
+    ]);
   });
 
   it("tf.grads of a conv -> depthwise -> conv -> conv net match the cpu backend", async () => {
