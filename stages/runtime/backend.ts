@@ -3,19 +3,19 @@
  *
  * `auto` takes the fastest that loads: native GPU, native CPU, WASM, pure JS. The native
  * packages are optional and loaded with a dynamic import, so their absence (or a missing
- * binding) only removes them from the choice. A training purpose skips backends that lack
- * gradient kernels (WASM, for now), so training never starts on one that cannot finish.
+ * binding) only removes them from the choice. WASM gets the gradient kernels it lacks
+ * upstream (wasm-kernels/) when it activates, so every backend can train.
  */
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_ORDER_NAMES, backendCanTrain, type BackendPurpose } from "./auto-choice.js";
+import { BACKEND_ORDER_NAMES, type BackendPurpose } from "./auto-choice.js";
 import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
 import { installFusedOps } from "./fused-ops/index.js";
 import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
 
 export type { BackendName } from "./failures.js";
 export type BackendRequest = "auto" | BackendName;
-export { backendCanTrain, type BackendPurpose } from "./auto-choice.js";
+export type { BackendPurpose } from "./auto-choice.js";
 
 export interface BackendInfo {
   readonly name: BackendName;
@@ -35,7 +35,6 @@ export interface InitOptions {
   readonly log?: (message: string) => void;
 }
 
-const WASM_CANNOT_TRAIN = "it lacks the Conv2DBackpropFilter and DepthwiseConv2dNative gradient kernels";
 
 let active: { readonly info: BackendInfo; readonly request: BackendRequest } | null = null;
 
@@ -51,23 +50,15 @@ export async function initBackend(request: BackendRequest, options: InitOptions)
   if (active) {
     const { info } = active;
     if (request !== "auto" && request !== info.name) throw new RuntimeError({ reason: "backend-conflict", active: info.name, requested: request });
-    if (options.purpose === "train" && !backendCanTrain(info)) throw new RuntimeError({ reason: "backend-cannot-train", backend: info.name, why: WASM_CANNOT_TRAIN });
     return info;
   }
   if (request !== "auto") {
-    if (options.purpose === "train" && !backendCanTrain({ name: request })) {
-      throw new RuntimeError({ reason: "backend-cannot-train", backend: request, why: WASM_CANNOT_TRAIN });
-    }
     const info = await activate(request, options);
     active = { info, request };
     return info;
   }
   const tried: { backend: BackendName; why: string }[] = [];
   for (const name of BACKEND_ORDER_NAMES) {
-    if (options.purpose === "train" && !backendCanTrain({ name })) {
-      options.log?.(`backend ${name}: skipped for training (${WASM_CANNOT_TRAIN})`);
-      continue;
-    }
     try {
       const info = await activate(name, options);
       options.log?.(`backend ${name}: ${info.detail}, ${info.threads} thread${info.threads === 1 ? "" : "s"}`);
@@ -167,7 +158,7 @@ async function activateNative(name: NativeBackend, options: InitOptions): Promis
     });
   }
   await setBackendChecked(name, "tensorflow", fix);
-  // Training-mode batch norm as TensorFlow's fused ops (stages/runtime/fused-ops).
+  // Training-mode batch norm, ReLU6 and ReLU gradients as single TensorFlow ops (stages/runtime/fused-ops).
   installFusedOps();
   const binding = (tf.backend() as unknown as { binding?: NativeBinding }).binding;
   const tfVersion = binding?.TF_Version ?? status.stamp?.tensorflowVersion ?? "unknown";
