@@ -2,11 +2,14 @@
 // backend: images/s for a training step (forward + backward + Nadam, Dice loss) with
 // the encoder frozen (stage 1) and with nothing frozen (stage 2), and for inference.
 // Random inputs; warm-up steps are not timed.
-// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8] [--infer-only]
+// --fused off runs training-mode batch norm as tfjs's own small ops on the tensorflow
+// backend instead of TensorFlow's FusedBatchNormV3 / FusedBatchNormGradV3.
+// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8] [--fused on|off] [--infer-only]
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { buildMuNet } from "../dist/stages/model/mu-net.js";
 import { initBackend } from "../dist/stages/runtime/backend.js";
+import { fusedBatchNormInstalled, uninstallFusedOps } from "../dist/stages/runtime/fused-ops/index.js";
 import { applyFreeze, inferenceModeForFrozenBatchNorm, trainableVariables } from "../dist/stages/train/freeze.js";
 import { lossFunction } from "../dist/stages/train/losses.js";
 import { createOptimizer } from "../dist/stages/train/optimizers.js";
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     steps: { type: "string", default: "5" },
     size: { type: "string", default: "224" },
     batch: { type: "string", default: "8" },
+    fused: { type: "string", default: "on" },
     "infer-only": { type: "boolean", default: false },
   },
 });
@@ -25,6 +29,7 @@ const size = Number(values.size);
 const batch = Number(values.batch);
 const inferOnly = values["infer-only"];
 const backend = await initBackend(values.backend, { purpose: inferOnly ? "infer" : "train" });
+if (values.fused === "off") uninstallFusedOps();
 const loss = lossFunction("dice");
 const x = tf.randomUniform([batch, size, size, 3], -1, 1);
 const y = tf.cast(tf.greater(tf.randomUniform([batch, size, size, 1]), 0.8), "float32");
@@ -71,12 +76,13 @@ const result = {
   size,
   batch,
   steps,
+  fused_batch_norm: fusedBatchNormInstalled(),
   train_frozen_encoder_images_per_s: inferOnly ? null : await trainRate("encoder"),
   train_all_images_per_s: inferOnly ? null : await trainRate("none"),
   infer_images_per_s: await inferRate(),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
 };
-console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}`);
+console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}, fused batch norm ${result.fused_batch_norm ? "on" : "off"}`);
 const rate = (value) => (value === null ? "not measured" : `${value.toFixed(2)} images/s`);
 console.log(`  train, encoder frozen   ${rate(result.train_frozen_encoder_images_per_s)}`);
 console.log(`  train, all layers       ${rate(result.train_all_images_per_s)}`);
