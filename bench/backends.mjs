@@ -2,8 +2,7 @@
 // has: training images/s (forward + backward + Nadam; encoder frozen and all layers),
 // inference images/s and peak memory, as a table and as JSON. Each backend runs in its
 // own process (TF.js keeps one backend per process) via bench/train-throughput.mjs.
-// Backends that cannot train are measured for inference only; the pure-JS backend
-// (about 0.01 images/s at 224) trains only with --include-cpu-training.
+// The pure-JS backend (about 0.01 images/s at 224) trains only with --include-cpu-training.
 // Usage: npm run bench [-- --steps 5] [-- --include-cpu-training]
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -20,13 +19,13 @@ for (const probe of await probeBackends()) {
     rows.push({ backend: probe.name, available: false, why: probe.detail });
     continue;
   }
-  const inferOnly = !probe.canTrain || (probe.name === "cpu" && !values["include-cpu-training"]);
+  const inferOnly = probe.name === "cpu" && !values["include-cpu-training"];
   const steps = probe.name === "cpu" ? "1" : values.steps;
   const args = [path.join(root, "bench/train-throughput.mjs"), "--backend", probe.name, "--steps", steps, ...(inferOnly ? ["--infer-only"] : [])];
   try {
     const out = execFileSync(process.execPath, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
     const json = JSON.parse(out.trim().split("\n").pop());
-    rows.push({ backend: probe.name, available: true, ...json, note: inferOnly ? (probe.canTrain ? "training skipped (slow)" : "cannot train") : "" });
+    rows.push({ backend: probe.name, available: true, ...json, note: inferOnly ? "training skipped (slow)" : "" });
   } catch (error) {
     rows.push({ backend: probe.name, available: true, error: String(error.stderr ?? error.message).trim().split("\n").slice(-3).join(" ") });
   }

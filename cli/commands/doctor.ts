@@ -19,7 +19,8 @@ export interface DoctorReport {
   readonly platform: string;
   readonly cpus: number;
   readonly backends: readonly (BackendProbe & { readonly expected: (typeof EXPECTED_SPEED)[keyof typeof EXPECTED_SPEED] })[];
-  readonly auto: { readonly train: string | null; readonly infer: string | null };
+  /** What `runtime.backend: auto` takes (for training and inference alike). */
+  readonly auto: string | null;
   readonly speedConditions: string;
   /** The command that would make `auto` pick something faster; null when nothing here can. */
   readonly next: string | null;
@@ -28,10 +29,10 @@ export interface DoctorReport {
 export function doctorReport(probes: readonly BackendProbe[], hasNvidiaGpu: boolean): DoctorReport {
   const byName = new Map(probes.map((p) => [p.name, p]));
   const ordered = BACKEND_ORDER_NAMES.map((name) => byName.get(name)).filter((p): p is BackendProbe => p !== undefined);
-  const auto = { train: pickAuto(ordered, "train"), infer: pickAuto(ordered, "infer") };
-  // The fastest unavailable backend ranked above what auto takes for training.
+  const auto = pickAuto(ordered);
+  // The fastest unavailable backend ranked above what auto takes.
   const better = ordered
-    .slice(0, auto.train === null ? ordered.length : ordered.findIndex((p) => p.name === auto.train))
+    .slice(0, auto === null ? ordered.length : ordered.findIndex((p) => p.name === auto))
     .filter((p) => !p.available && p.enable !== null && (p.name !== "tensorflow-gpu" || hasNvidiaGpu));
   return {
     version: 1,
@@ -59,7 +60,7 @@ export function printDoctor(report: DoctorReport, io: CommandIO): void {
   }
   io.out(`  (speeds: ${report.speedConditions})`);
   io.out("");
-  io.out(`runtime.backend: auto picks ${report.auto.train ?? "nothing"} for training, ${report.auto.infer ?? "nothing"} for inference`);
+  io.out(`runtime.backend: auto picks ${report.auto ?? "nothing"}`);
   io.out(report.next ? `faster: ${report.next}` : "this is the fastest backend this machine can use");
 }
 

@@ -15,7 +15,6 @@ export function setupCommand(backend: "tensorflow" | "tensorflow-gpu"): string {
 export type RuntimeFailure =
   // choosing a backend
   | { readonly reason: "backend-unavailable"; readonly backend: BackendName; readonly why: string; readonly fix: string }
-  | { readonly reason: "backend-cannot-train"; readonly backend: BackendName; readonly why: string }
   | { readonly reason: "backend-conflict"; readonly active: BackendName; readonly requested: string }
   | { readonly reason: "no-backend"; readonly tried: readonly { readonly backend: BackendName; readonly why: string }[] }
   // building the native backend (`mu-pipe setup tensorflow`)
@@ -46,8 +45,6 @@ export function formatRuntimeFailure(failure: RuntimeFailure): string {
   switch (failure.reason) {
     case "backend-unavailable":
       return `the ${failure.backend} backend cannot load: ${failure.why}\n  to enable it: ${failure.fix}`;
-    case "backend-cannot-train":
-      return `the ${failure.backend} backend cannot train yet: ${failure.why}\n  use tensorflow (${setupCommand("tensorflow")}) or cpu`;
     case "backend-conflict":
       return `the ${failure.active} backend is already active in this process; cannot switch to ${failure.requested} (one backend per process)`;
     case "no-backend":

@@ -4,7 +4,6 @@
  * (load it, run a matMul, compare), so probing neither changes this process's backend nor
  * falls over when a native library crashes on load.
  */
-import { backendCanTrain } from "./auto-choice.js";
 import { processRunner, type CommandRunner } from "./command-runner.js";
 import { setupCommand, type BackendName } from "./failures.js";
 import { installRoot, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads } from "./native-package.js";
@@ -15,7 +14,6 @@ export interface BackendProbe {
   /** Engine version (TensorFlow's for native backends); null when unavailable. */
   readonly version: string | null;
   readonly threads: number | null;
-  readonly canTrain: boolean;
   /** What loaded, or why it did not. */
   readonly detail: string;
   /** The command that makes it available; null when it is or nothing here can. */
@@ -78,7 +76,7 @@ function defaultDeps(): ProbeDeps {
 export async function probeBackends(deps: ProbeDeps = defaultDeps()): Promise<BackendProbe[]> {
   const tfjsDir = resolvePackageDir("@tensorflow/tfjs");
   const wasmDir = resolvePackageDir("@tensorflow/tfjs-backend-wasm");
-  const unavailable = (name: BackendName, detail: string, enable: string | null): BackendProbe => ({ name, available: false, version: null, threads: null, canTrain: backendCanTrain({ name }), detail, enable });
+  const unavailable = (name: BackendName, detail: string, enable: string | null): BackendProbe => ({ name, available: false, version: null, threads: null, detail, enable });
 
   async function probe(name: BackendName, extraDir: string, describe: (version: string, gpu: boolean | null) => string, enable: string | null): Promise<BackendProbe> {
     if (!tfjsDir) return unavailable(name, "@tensorflow/tfjs is not installed", "npm ci");
@@ -91,7 +89,7 @@ export async function probeBackends(deps: ProbeDeps = defaultDeps()): Promise<Ba
     }
     const version = parsed.version ?? "unknown";
     const threads = parsed.threads ?? (name.startsWith("tensorflow") ? tensorflowThreads(deps.env) : 1);
-    return { name, available: true, version, threads, canTrain: backendCanTrain({ name }), detail: describe(version, parsed.gpu ?? null), enable: null };
+    return { name, available: true, version, threads, detail: describe(version, parsed.gpu ?? null), enable: null };
   }
 
   async function probeNative(name: "tensorflow" | "tensorflow-gpu"): Promise<BackendProbe> {

@@ -13,7 +13,6 @@ const probe = (name: BackendProbe["name"], available: boolean, detail: string, e
   available,
   version: available ? "4.22.0" : null,
   threads: available ? 1 : null,
-  canTrain: name !== "wasm",
   detail,
   enable,
 });
@@ -38,7 +37,7 @@ describe("mu-pipe doctor", () => {
     expect(lines).toContain("  wasm            available    @tensorflow/tfjs-backend-wasm 4.22.0, 1 thread");
     expect(lines).toContain("  cpu             available    @tensorflow/tfjs-backend-cpu 4.22.0 (pure JavaScript), 1 thread");
     expect(lines).toContain("  (speeds: MU-Net 224x224, batch 8, measured on a 2-core AMD EPYC)");
-    expect(lines).toContain("runtime.backend: auto picks cpu for training, wasm for inference");
+    expect(lines).toContain("runtime.backend: auto picks wasm");
     // No GPU here, so the GPU build is not what doctor recommends.
     expect(lines).toContain("faster: npx mu-pipe setup tensorflow");
   });
