@@ -33,7 +33,7 @@ describe("mu-pipe doctor", () => {
     const lines = io.text().split("\n");
     expect(lines).toContain("  tensorflow-gpu  unavailable  @tensorflow/tfjs-node-gpu is not installed");
     expect(lines).toContain("  tensorflow      unavailable  @tensorflow/tfjs-node is not installed");
-    expect(lines).toContain("                  expect: train ~3.3 img/s, infer ~11 img/s (native TensorFlow, all cores)");
+    expect(lines).toContain("                  expect: train ~12.2 img/s, infer ~42 img/s (native TensorFlow, all cores; fused batch norm)");
     expect(lines).toContain("  wasm            available    @tensorflow/tfjs-backend-wasm 4.22.0, 1 thread");
     expect(lines).toContain("  cpu             available    @tensorflow/tfjs-backend-cpu 4.22.0 (pure JavaScript), 1 thread");
     expect(lines).toContain("  (speeds: MU-Net 224x224, batch 8, measured on a 2-core AMD EPYC)");
