@@ -140,6 +140,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       fingerprintKey: record.fingerprintKey,
       artifactDigest: record.artifactDigest,
       durationMs: 0,
+      environment: record.environment ?? null,
     });
     await runDir.setMetrics(stage.id, record.metrics);
     sink.emit({ type: "stage-reused", id: stage.id, reason, artifactDigest: record.artifactDigest });
@@ -218,6 +219,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       const record = await work.commit({
         fingerprint,
         metrics,
+        ...(outcome?.environment ? { environment: outcome.environment } : {}),
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -230,6 +232,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
         artifactDigest: record.artifactDigest,
         finishedAt: record.finishedAt,
         durationMs: record.durationMs,
+        environment: record.environment ?? null,
       });
       await runDir.setMetrics(stage.id, metrics);
       sink.emit({ type: "stage-succeeded", id: stage.id, durationMs: record.durationMs, metrics });

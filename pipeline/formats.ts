@@ -2,7 +2,7 @@
  * Every on-disk format the engine writes, in one place. Each carries a `version`;
  * readers reject versions they do not know rather than guess.
  */
-import type { Metrics } from "./stage.js";
+import type { Metrics, StageEnvironment } from "./stage.js";
 
 /**
  * What decides whether a stage's cached result may be reused. Its sha256 over the
@@ -65,6 +65,8 @@ export interface StageRecord {
   readonly fingerprint: Fingerprint;
   readonly artifactDigest: string;
   readonly metrics: Metrics;
+  /** What the stage ran on, as it reported (absent in records of stages that report nothing). */
+  readonly environment?: StageEnvironment;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
@@ -85,6 +87,8 @@ export interface StageRunEntry {
   readonly finishedAt: string | null;
   readonly durationMs: number | null;
   readonly error: string | null;
+  /** What the stage ran on (for a reused stage: what the run that made it ran on); null when it reports nothing. */
+  readonly environment?: StageEnvironment | null;
 }
 
 /** `runs/<id>/run.json`, rewritten atomically as the run progresses. */

@@ -63,8 +63,12 @@ export interface StageContext<Params> {
   progress(update: ProgressUpdate): void;
 }
 
+/** What a stage ran on (e.g. compute backend, its version, threads): recorded in run.json. */
+export type StageEnvironment = Readonly<Record<string, string | number>>;
+
 export interface StageOutcome {
   readonly metrics?: Metrics;
+  readonly environment?: StageEnvironment;
 }
 
 export interface StageType<Params = Record<string, unknown>> {

@@ -40,7 +40,7 @@ export const stageTypes = [
         await sleep(50, ctx.signal);
       }
       await fs.writeFile(path.join(ctx.outDir, "out"), ctx.params.value);
-      return { metrics: { length: ctx.params.value.length } };
+      return { metrics: { length: ctx.params.value.length }, environment: { engine: "toy", threads: 1 } };
     },
   },
   {

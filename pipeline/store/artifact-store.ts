@@ -4,7 +4,7 @@
  * against every implementation.
  */
 import type { ArtifactManifest, Fingerprint, StageRecord } from "../formats.js";
-import type { Metrics } from "../stage.js";
+import type { Metrics, StageEnvironment } from "../stage.js";
 
 export interface LockHolder {
   readonly pid: number;
@@ -20,6 +20,7 @@ export interface StoreLock {
 export interface CommitInfo {
   readonly fingerprint: Fingerprint;
   readonly metrics: Metrics;
+  readonly environment?: StageEnvironment;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;

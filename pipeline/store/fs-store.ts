@@ -304,6 +304,7 @@ class FsAttempt implements Attempt {
       fingerprint: info.fingerprint,
       artifactDigest: digest,
       metrics: info.metrics,
+      ...(info.environment ? { environment: info.environment } : {}),
       startedAt: info.startedAt,
       finishedAt: info.finishedAt,
       durationMs: info.durationMs,

@@ -8,7 +8,7 @@ import type { StageContext, StageOutcome } from "../../pipeline/stage.js";
 import { InputFileError, InputProblems } from "../data/input-problems.js";
 import { openTensorShards, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
 import { loadModelFolder } from "../model/model-folder.js";
-import { initBackend, type BackendRequest } from "../runtime/backend.js";
+import { backendEnvironment, initBackend, type BackendRequest } from "../runtime/backend.js";
 import { findImages, NoImagesError } from "./image-input.js";
 import { itemsToInfer } from "./infer.js";
 import { imageFiles, predictFilesInto, predictSplitInto, tensorNameSource, type ImageFile } from "./predict-images.js";
@@ -101,6 +101,7 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
       seconds: round(seconds, 3),
       images_per_second: round(written / Math.max(seconds, 1e-9), 2),
     },
+    environment: backendEnvironment(backend),
   };
 }
 

@@ -10,7 +10,7 @@ import { accumulateHistograms, emptyHistograms } from "../eval/histogram.js";
 import { CURVE_END, scoreProbabilities } from "../eval/pr-curve.js";
 import { sweepThresholds, type SweepPoint } from "../eval/threshold-sweep.js";
 import { loadModelFolder } from "../model/model-folder.js";
-import { initBackend, type BackendRequest } from "../runtime/backend.js";
+import { backendEnvironment, initBackend, type BackendRequest } from "../runtime/backend.js";
 import { inferSplit, itemsToInfer } from "./infer.js";
 import { probabilityLevels } from "./probability.js";
 import { THRESHOLD_OUTPUTS, type ThresholdParams } from "./threshold.js";
@@ -81,6 +81,7 @@ export async function runThreshold(ctx: StageContext<ThresholdParams>): Promise<
       images: items.length,
       seconds: round(seconds, 3),
     },
+    environment: backendEnvironment(backend),
   };
 }
 

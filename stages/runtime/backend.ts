@@ -38,6 +38,11 @@ export interface InitOptions {
 
 let active: { readonly info: BackendInfo; readonly request: BackendRequest } | null = null;
 
+/** The backend as a stage reports it for run.json. */
+export function backendEnvironment(info: BackendInfo): Readonly<Record<string, string | number>> {
+  return { backend: info.name, backend_version: info.version, threads: info.threads, backend_detail: info.detail };
+}
+
 /** The backend this process activated, or null before `initBackend`. */
 export function activeBackend(): BackendInfo | null {
   return active?.info ?? null;

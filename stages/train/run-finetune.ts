@@ -15,7 +15,7 @@ import { resolveImagenetWeights } from "../model/imagenet-weights.js";
 import { readKerasWeights } from "../model/keras-h5.js";
 import { layersModelWeights, loadLayersModelFolder, loadModelFolder, saveModelFolder, type ModelMetadata } from "../model/model-folder.js";
 import { buildMuNet, encoderLayerNames, resolveMuNetArgs, type Alpha } from "../model/mu-net.js";
-import { initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
+import { backendEnvironment, initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
 import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune.js";
 import {
@@ -113,7 +113,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
 
     const metrics = metricsOf(state, backend, freeze);
     await writeOutputs(ctx, state, checkpoints, model, architecture, metrics);
-    return { metrics };
+    return { metrics, environment: backendEnvironment(backend) };
   } finally {
     restoreBatchNorm();
     optimizer.dispose();

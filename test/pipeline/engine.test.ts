@@ -26,6 +26,8 @@ describe("mu-pipe run", () => {
     expect(run.status).toBe("succeeded");
     expect(run.experiment).toBe("toy");
     expect(statuses(run)).toEqual({ c: "succeeded", a: "succeeded", b: "succeeded" });
+    // What each stage says it ran on (the toy emit reports one; concat reports none).
+    expect(Object.fromEntries(run.stages.map((s) => [s.id, s.environment]))).toEqual({ a: { engine: "toy", threads: 1 }, b: { engine: "toy", threads: 1 }, c: null });
     expect(await fs.readFile(path.join(rig.dir, "runs/latest/artifacts/c/out"), "utf8")).toBe("hello world!");
     const metrics = await rig.readJson<RunMetrics>("runs/latest/metrics.json");
     expect(metrics.stages).toEqual({ a: { length: 5 }, b: { length: 6 }, c: { chars: 12 } });
@@ -44,6 +46,7 @@ describe("mu-pipe run", () => {
     const run = await rig.readJson<RunRecord>("runs/latest/run.json");
     expect(await fs.realpath(path.join(rig.dir, "runs/latest"))).not.toBe(first);
     expect(statuses(run)).toEqual({ c: "reused", a: "reused", b: "reused" });
+    expect(run.stages.find((s) => s.id === "a")?.environment).toEqual({ engine: "toy", threads: 1 });
     expect(await fs.readFile(path.join(rig.dir, "runs/latest/artifacts/c/out"), "utf8")).toBe("hello world!");
     const metrics = await rig.readJson<RunMetrics>("runs/latest/metrics.json");
     expect(metrics.stages.c).toEqual({ chars: 12 });
