@@ -10,41 +10,9 @@ import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
 import { formatDiagnostic } from "../../pipeline/config/format-diagnostic.js";
 import { loadExperiment } from "../../pipeline/config/load-experiment.js";
 import { MuPipeError, type Diagnostic } from "../../pipeline/failure.js";
-import { makeRegistry } from "../../pipeline/registry.js";
-import { defineStageType } from "../../pipeline/stage.js";
+import { toyRegistry } from "./toy-config-registry.js";
 
-const noRun = async (): Promise<void> => {};
-
-const registry = makeRegistry([
-  defineStageType({
-    name: "produce",
-    version: 1,
-    description: "makes toy data",
-    paramsSchema: {
-      type: "object",
-      properties: {
-        count: { type: "integer", minimum: 1, default: 3, description: "how many items" },
-        label: { type: "string", description: "name of the items" },
-      },
-      required: ["label"],
-    },
-    inputs: {},
-    outputs: { data: { description: "the items" } },
-    run: noRun,
-  }),
-  defineStageType({
-    name: "consume",
-    version: 1,
-    description: "reads toy data",
-    paramsSchema: {
-      type: "object",
-      properties: { mode: { enum: ["fast", "slow"], default: "fast" } },
-    },
-    inputs: { data: { description: "items to read" }, extra: { description: "more items", optional: true } },
-    outputs: { report: { description: "what was read" } },
-    run: noRun,
-  }),
-]);
+const registry = toyRegistry;
 
 const dirs: string[] = [];
 afterEach(async () => {

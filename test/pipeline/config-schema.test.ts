@@ -3,35 +3,9 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { describe, expect, test } from "vitest";
 import { buildExperimentSchema, renderExperimentSchema } from "../../pipeline/config/experiment-schema.js";
-import { makeRegistry } from "../../pipeline/registry.js";
-import { defineStageType } from "../../pipeline/stage.js";
+import { toyRegistry } from "./toy-config-registry.js";
 
-const noRun = async (): Promise<void> => {};
-
-const registry = makeRegistry([
-  defineStageType({
-    name: "produce",
-    version: 1,
-    description: "makes toy data",
-    paramsSchema: {
-      type: "object",
-      properties: { count: { type: "integer", default: 3 }, label: { type: "string" } },
-      required: ["label"],
-    },
-    inputs: {},
-    outputs: { data: { description: "the items" } },
-    run: noRun,
-  }),
-  defineStageType({
-    name: "consume",
-    version: 1,
-    description: "reads toy data",
-    paramsSchema: { type: "object", properties: {} },
-    inputs: { data: { description: "items to read" } },
-    outputs: { report: { description: "what was read" } },
-    run: noRun,
-  }),
-]);
+const registry = toyRegistry;
 
 function editorCheck(yaml: string): string[] {
   // Compiled the way a generic draft-07 validator would, without the loader's options.
