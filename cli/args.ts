@@ -14,3 +14,11 @@ export function requirePositionals(positionals: readonly string[], count: number
   if (positionals.length < count) throw new MuPipeError({ reason: "usage", message: `missing ${what}`, hint: usage });
   return [...positionals];
 }
+
+/** The value of `--format`, checked against the formats a command offers. */
+export function formatOption<const F extends string>(value: string | undefined, formats: readonly F[], usage: string): F {
+  const found = formats.find((format) => format === value);
+  if (found !== undefined) return found;
+  const choices = formats.length > 1 ? `${formats.slice(0, -1).join(", ")} or ${formats[formats.length - 1]}` : (formats[0] ?? "");
+  throw new MuPipeError({ reason: "usage", message: `--format must be ${choices}, not ${value}`, hint: usage });
+}

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 
 import { MuPipeError } from "../../pipeline/failure.js";
 import type { MetricValue } from "../../pipeline/stage.js";
-import { parseCommandArgs } from "../args.js";
+import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { renderComparison, type Comparison, type Delta, type MetricRow, type ParamRow, type ParamValue } from "../output/comparison.js";
 import { flattenRunMetrics, readRun, resolveRun, type RunSummary } from "../run-lookup.js";
@@ -33,10 +33,7 @@ export const compareCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
-    const format = values.format;
-    if (format !== "table" && format !== "md" && format !== "json") {
-      throw new MuPipeError({ reason: "usage", message: `--format must be table, md or json, not ${format}`, hint: usage });
-    }
+    const format = formatOption(values.format, ["table", "md", "json"], usage);
     if (positionals.length < 2) throw new MuPipeError({ reason: "usage", message: "compare needs at least two runs", hint: usage });
     const runsDir = path.resolve(io.cwd, values["runs-dir"]);
     const dirs: string[] = [];

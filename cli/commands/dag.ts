@@ -1,6 +1,5 @@
-import { MuPipeError } from "../../pipeline/failure.js";
 import type { StageGraph } from "../../pipeline/graph.js";
-import { parseCommandArgs, requirePositionals } from "../args.js";
+import { formatOption, parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command } from "../command.js";
 import { openExperiment } from "../experiment-session.js";
 
@@ -33,11 +32,9 @@ export const dagCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
-    if (values.format !== "text" && values.format !== "mermaid") {
-      throw new MuPipeError({ reason: "usage", message: `--format must be text or mermaid, not ${values.format}`, hint: usage });
-    }
+    const format = formatOption(values.format, ["text", "mermaid"], usage);
     const { graph } = await openExperiment(file ?? "", values.set ?? [], io);
-    io.out(values.format === "mermaid" ? dagAsMermaid(graph) : dagAsText(graph));
+    io.out(format === "mermaid" ? dagAsMermaid(graph) : dagAsText(graph));
     return 0;
   },
 };

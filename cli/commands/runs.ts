@@ -2,7 +2,7 @@
 import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
-import { parseCommandArgs } from "../args.js";
+import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { pickHeadlineMetrics, renderRunsTable, runsAsJson } from "../output/runs-table.js";
 import { listRuns } from "../run-lookup.js";
@@ -29,9 +29,7 @@ export const runsCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     if (positionals.length > 0) throw new MuPipeError({ reason: "usage", message: `unexpected argument ${positionals[0]}`, hint: usage });
-    if (values.format !== "table" && values.format !== "json") {
-      throw new MuPipeError({ reason: "usage", message: `--format must be table or json, not ${values.format}`, hint: usage });
-    }
+    const format = formatOption(values.format, ["table", "json"], usage);
     let runs = await listRuns(path.resolve(io.cwd, values["runs-dir"]));
     if (values.limit !== undefined) {
       const limit = Number(values.limit);
@@ -40,7 +38,7 @@ export const runsCommand: Command = {
       }
       runs = runs.slice(0, limit);
     }
-    if (values.format === "json") {
+    if (format === "json") {
       io.out(runsAsJson(runs));
       return 0;
     }

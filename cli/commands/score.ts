@@ -14,7 +14,7 @@ import { GROUND_TRUTH_DIR } from "../../stages/eval/layout.js";
 import type { FoldFigure, GroupScores } from "../../stages/eval/protocol.js";
 import type { EvaluationReport } from "../../stages/eval/report.js";
 import { SubmissionError } from "../../stages/eval/submission-error.js";
-import { parseCommandArgs } from "../args.js";
+import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { renderTable } from "../output/table.js";
 
@@ -50,8 +50,7 @@ export const scoreCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
-    const format = values.format;
-    if (format !== "table" && format !== "json") throw usageError(`--format must be table or json, not ${format}`);
+    const format = formatOption(values.format, ["table", "json"], usage);
     if (positionals.length !== 1) {
       throw usageError(positionals.length === 0 ? "missing the submission folder" : `expected one submission folder, got ${positionals.length}`);
     }

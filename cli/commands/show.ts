@@ -2,7 +2,7 @@
 import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
-import { parseCommandArgs } from "../args.js";
+import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { renderRunDetails, runDetailsAsJson } from "../output/run-details.js";
 import { readRun, resolveRun } from "../run-lookup.js";
@@ -26,13 +26,11 @@ export const showCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     if (positionals.length > 1) throw new MuPipeError({ reason: "usage", message: "show takes one run", hint: usage });
-    if (values.format !== "text" && values.format !== "json") {
-      throw new MuPipeError({ reason: "usage", message: `--format must be text or json, not ${values.format}`, hint: usage });
-    }
+    const format = formatOption(values.format, ["text", "json"], usage);
     const query = positionals[0] ?? "latest";
     const dir = await resolveRun(path.resolve(io.cwd, values["runs-dir"]), query, io.cwd);
     const run = await readRun(dir);
-    io.out(values.format === "json" ? runDetailsAsJson(run) : renderRunDetails(run, io.cwd));
+    io.out(format === "json" ? runDetailsAsJson(run) : renderRunDetails(run, io.cwd));
     return 0;
   },
 };
