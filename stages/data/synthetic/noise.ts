@@ -18,17 +18,7 @@ export function hash2(ix: number, iy: number, seed: number): number {
 export function valueNoise(x: number, y: number, seed: number): number {
   const fx = Math.floor(x);
   const fy = Math.floor(y);
-  const tx = x - fx;
-  const ty = y - fy;
-  const sx = tx * tx * (3 - 2 * tx);
-  const sy = ty * ty * (3 - 2 * ty);
-  const a = hash2(fx, fy, seed);
-  const b = hash2(fx + 1, fy, seed);
-  const c = hash2(fx, fy + 1, seed);
-  const d = hash2(fx + 1, fy + 1, seed);
-  const top = a + (b - a) * sx;
-  const bottom = c + (d - c) * sx;
-  return top + (bottom - top) * sy;
+  return interpolateCell(fx, fx + 1, fy, smoothstep(x - fx), smoothstep(y - fy), seed);
 }
 
 /** Fractal sum of value noise, centred on 0, roughly in [-1, 1]. */
@@ -60,12 +50,16 @@ export function ridge(x: number, y: number, seed: number, width: number): number
 export function periodicNoise(x: number, y: number, period: number, seed: number): number {
   const fx = Math.floor(x);
   const fy = Math.floor(y);
-  const tx = x - fx;
-  const ty = y - fy;
-  const sx = tx * tx * (3 - 2 * tx);
-  const sy = ty * ty * (3 - 2 * ty);
   const x0 = ((fx % period) + period) % period;
-  const x1 = (x0 + 1) % period;
+  return interpolateCell(x0, (x0 + 1) % period, fy, smoothstep(x - fx), smoothstep(y - fy), seed);
+}
+
+function smoothstep(t: number): number {
+  return t * t * (3 - 2 * t);
+}
+
+/** Bilinear blend of the hashed corners of one lattice cell (columns x0, x1; rows fy, fy + 1). */
+function interpolateCell(x0: number, x1: number, fy: number, sx: number, sy: number, seed: number): number {
   const a = hash2(x0, fy, seed);
   const b = hash2(x1, fy, seed);
   const c = hash2(x0, fy + 1, seed);
