@@ -34,6 +34,8 @@ export interface SyntheticSource {
   readonly min_size?: number;
   readonly max_size?: number;
   readonly image_format?: "png" | "jpeg";
+  /** Framings to generate (default all): `closeup` eyes fill the frame like phone crops, `webcam` and `face` are wide shots. */
+  readonly views?: readonly ("closeup" | "webcam" | "face")[];
 }
 
 export type SourceParams = FoldersSource | TreeSource | SyntheticSource;
@@ -221,6 +223,13 @@ export const loadParamsSchema = {
           min_size: { type: "integer", minimum: 32, description: "Smallest image width in pixels, height 3/4 of it (default: the generator picks sizes and aspect ratios)" },
           max_size: { type: "integer", minimum: 32, description: "Largest image width in pixels (default: the generator picks)" },
           image_format: { enum: ["png", "jpeg"], description: "Image file format (masks are always PNG); default png" },
+          views: {
+            type: "array",
+            items: { enum: ["closeup", "webcam", "face"] },
+            minItems: 1,
+            uniqueItems: true,
+            description: "Framings to generate: `closeup` (one eye fills the frame, like phone crops), `webcam`, `face` (wide shots, small sclera); default all three",
+          },
         },
       },
     ]),

@@ -56,6 +56,16 @@ describe("generateSyntheticEye", () => {
     expect(() => generateSyntheticEye(1, { width: 0 })).toThrow(/width must be an integer in 16..8192, got 0/);
   });
 
+  it("draws only the framings asked for, leaving a seed's eye alone when its framing is allowed", () => {
+    const views = SEEDS.map((seed) => generateSyntheticEye(seed, { width: W, height: H, views: ["closeup"] }).attributes["view"]);
+    expect(new Set(views)).toEqual(new Set(["closeup"]));
+    const closeupSeed = SEEDS.find((seed) => sampleScene(seed, { width: W, height: H }).view === "closeup")!;
+    const free = generateSyntheticEye(closeupSeed, { width: W, height: H });
+    const restricted = generateSyntheticEye(closeupSeed, { width: W, height: H, views: ["closeup", "face"] });
+    expect(Buffer.from(restricted.rgb).equals(Buffer.from(free.rgb))).toBe(true);
+    expect(() => generateSyntheticEye(1, { views: [] })).toThrow(/views must be a non-empty subset of closeup, webcam, face, got \[\]/);
+  });
+
   it("returns a binary mask covering a plausible share of the frame", () => {
     for (const seed of SEEDS.slice(0, 20)) {
       const e = generateSyntheticEye(seed, { width: W, height: H });

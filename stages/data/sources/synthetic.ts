@@ -40,7 +40,8 @@ export async function generateSynthetic(source: SyntheticSource, run: SyntheticR
     const seed = derivedSeed(run.seed, `synthetic:${i}`);
     // Without a size range the generator picks sizes and aspect ratios itself.
     const width = minSize + Math.floor(makeRandom(seed)() * (maxSize - minSize + 1));
-    const eye = generateSyntheticEye(seed, sized ? { width, height: Math.max(1, Math.round((width * 3) / 4)) } : {});
+    const size = sized ? { width, height: Math.max(1, Math.round((width * 3) / 4)) } : {};
+    const eye = generateSyntheticEye(seed, source.views === undefined ? size : { ...size, views: source.views });
     const id = `synthetic_${String(i).padStart(digits, "0")}`;
     const image = path.join(imageDir, `${id}.${format === "png" ? "png" : "jpg"}`);
     const mask = path.join(maskDir, `${id}.png`);

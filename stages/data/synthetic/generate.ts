@@ -8,11 +8,14 @@
  */
 import { renderScene, scleraMask } from "./compose.js";
 import { sampleScene } from "./sample-scene.js";
+import type { View } from "./scene.js";
 
 export interface SyntheticEyeOptions {
   /** Image size in px; when omitted, it varies with the seed (320x240 .. 640x480, several aspect ratios). */
   readonly width?: number;
   readonly height?: number;
+  /** Framings to draw from: `closeup` (one eye filling the frame), `webcam`, `face`; default all. */
+  readonly views?: readonly View[];
 }
 
 export interface SyntheticEye {

@@ -5,10 +5,21 @@ import { Rng } from "./prng.js";
 import { partnerEye, sampleEye } from "./sample-eye.js";
 import type { CameraLook, FaceLook, Gaze, LightLevel, OverlayLook, Scene, View } from "./scene.js";
 
-export interface SizeOptions {
+export interface SceneOptions {
   readonly width?: number;
   readonly height?: number;
+  /** Framings to draw from (default all three, weighted as VIEW_WEIGHTS). */
+  readonly views?: readonly View[];
 }
+
+/** How often each framing is drawn when all are allowed. */
+const VIEW_WEIGHTS: readonly (readonly [View, number])[] = [
+  ["closeup", 0.45],
+  ["webcam", 0.35],
+  ["face", 0.2],
+];
+
+export const VIEWS: readonly View[] = VIEW_WEIGHTS.map(([view]) => view);
 
 const SIZES: readonly (readonly [number, number])[] = [
   [320, 240],
@@ -31,7 +42,7 @@ function checkDimension(name: string, value: number | undefined): void {
   }
 }
 
-function sampleSize(rng: Rng, options: SizeOptions): [number, number] {
+function sampleSize(rng: Rng, options: SceneOptions): [number, number] {
   checkDimension("width", options.width);
   checkDimension("height", options.height);
   const [w, h] = rng.pick(SIZES);
@@ -145,16 +156,21 @@ function sampleOverlay(rng: Rng, view: View, width: number, height: number): Ove
   return { timestamp, border };
 }
 
-/** All random choices for `seed`; the size comes from `options` when given. */
-export function sampleScene(seed: number, options: SizeOptions = {}): Scene {
+function sampleView(rng: Rng, views: readonly View[] | undefined): View {
+  if (views !== undefined) {
+    const unknown = views.find((view) => !VIEWS.includes(view));
+    if (views.length === 0 || unknown !== undefined) throw new RangeError(`views must be a non-empty subset of ${VIEWS.join(", ")}, got ${JSON.stringify(views)}`);
+  }
+  // One draw either way, so the other choices of a seed do not depend on `views`.
+  return rng.weighted(views === undefined ? VIEW_WEIGHTS : VIEW_WEIGHTS.filter(([view]) => views.includes(view)));
+}
+
+/** All random choices for `seed`; the size and allowed framings come from `options` when given. */
+export function sampleScene(seed: number, options: SceneOptions = {}): Scene {
   const root = Rng.fromSeed(seed);
   const rng = root.fork("scene");
   const [width, height] = sampleSize(rng, options);
-  const view = rng.weighted<View>([
-    ["closeup", 0.45],
-    ["webcam", 0.35],
-    ["face", 0.2],
-  ]);
+  const view = sampleView(rng, options.views);
   const gaze = rng.weighted<Gaze>([
     ["left", 0.22],
     ["right", 0.22],
