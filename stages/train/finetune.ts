@@ -38,6 +38,8 @@ export interface FinetuneParams {
   readonly shuffle: boolean;
   /** At most this many training items (a seeded choice), for quick runs. */
   readonly limit?: number;
+  /** Before each evaluation, BatchNorm statistics from this many training batches (precise BN); absent: Keras's moving averages. */
+  readonly recompute_bn_stats?: number;
 }
 
 export const FINETUNE_OUTPUTS = {
@@ -143,6 +145,12 @@ export const finetuneParamsSchema = {
     },
     shuffle: { type: "boolean", default: true, description: "Shuffle the training items every epoch (order fixed by the seed and epoch)" },
     limit: { type: "integer", minimum: 1, description: "Use at most this many training items (a seeded choice), for quick runs" },
+    recompute_bn_stats: {
+      type: "integer",
+      minimum: 1,
+      description:
+        "Before each evaluation, replace the moving statistics of the BatchNorm layers that train with their average over this many training batches (precise BN). For short runs from random weights, where Keras's slow moving averages (momentum 0.99/0.999) still describe the initial weights; absent: Keras's moving averages",
+    },
   },
 } as const;
 

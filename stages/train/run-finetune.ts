@@ -98,6 +98,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
           seed: ctx.seed,
           reduceLr: params.reduce_lr,
           earlyStopping: params.early_stopping,
+          recomputeBatchNormBatches: params.recompute_bn_stats ?? 0,
           checkpoints,
           signal: ctx.signal,
           log: (message) => ctx.log(message),

@@ -18,6 +18,7 @@ import {
   type EarlyStoppingParams,
   type ReduceLrParams,
 } from "./callbacks.js";
+import { recomputeBatchNormStatistics } from "./batch-norm-statistics.js";
 import type { CheckpointStore, TrainingState } from "./checkpoint.js";
 import type { HistoryRow } from "./history.js";
 import { confusionCounts, pixelScores, type LossFunction } from "./losses.js";
@@ -43,6 +44,8 @@ export interface TrainingSetup {
   readonly seed: number;
   readonly reduceLr: ReduceLrParams;
   readonly earlyStopping: EarlyStoppingParams;
+  /** Training batches whose statistics replace the BatchNorm moving averages before each evaluation; 0 keeps Keras's averages. */
+  readonly recomputeBatchNormBatches: number;
   readonly checkpoints: CheckpointStore;
   readonly signal: AbortSignal;
   log(message: string): void;
@@ -126,6 +129,17 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
     const trainLoss = lastLoss;
 
     setup.signal.throwIfAborted();
+    if (setup.recomputeBatchNormBatches > 0) {
+      await recomputeBatchNormStatistics({
+        model,
+        data: train,
+        batches: setup.recomputeBatchNormBatches,
+        batchSize,
+        scaling: setup.scaling,
+        seed: setup.seed,
+        signal: setup.signal,
+      });
+    }
     const evalData = setup.val ?? train;
     const evaluated = await evaluate(setup, evalData);
     if (!Number.isFinite(evaluated.loss)) throw new NonFiniteLossError(epoch, null, evaluated.loss);
