@@ -6,6 +6,7 @@
  * dependencies (sharp, TensorFlow) are imported inside `run`, so `status` and `dag`
  * never load them.
  */
+import type { ReportSection } from "./report-section.js";
 
 /** A JSON Schema object (draft-07, as ajv validates it). */
 export type JsonSchema = Record<string, unknown>;
@@ -71,6 +72,16 @@ export interface StageOutcome {
   readonly environment?: StageEnvironment;
 }
 
+/** What a stage type's `report` hook gets: where the finished stage's files are in a run folder. */
+export interface StageReportContext {
+  readonly stageId: string;
+  /** Output name -> absolute path in the run's artifact link (present: the stage finished). */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Input name -> absolute path of the upstream output, where that stage's artifact is in the run. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly metrics: Metrics;
+}
+
 export interface StageType<Params = Record<string, unknown>> {
   /** The name used in `uses:`. */
   readonly name: string;
@@ -90,6 +101,12 @@ export interface StageType<Params = Record<string, unknown>> {
    */
   externalInputs?(params: Params, baseDir: string): string[];
   run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
+  /**
+   * Sections for the run's report.html (curves, tables, images) read from the stage's
+   * outputs. Called only for a stage whose artifact is in the run; a throw becomes a
+   * note in the report, never a failed report. Import heavy code inside, as in `run`.
+   */
+  report?(ctx: StageReportContext): Promise<readonly ReportSection[]>;
 }
 
 /** Lets a module declare a typed stage type and still put it in an untyped registry. */

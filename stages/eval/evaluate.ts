@@ -85,6 +85,10 @@ export const evaluateStage = defineStageType<EvaluateParams>({
     ctx.log(`scored ${report.images} images in ${report.folds} folds`);
     return { metrics: headlineMetrics(report) };
   },
+  async report(ctx) {
+    const { evaluateReport } = await import("../report/evaluate-report.js");
+    return evaluateReport(ctx);
+  },
 });
 
 /** The figures shown in `mu-pipe runs` and compared across runs; null where the submission lacks a part. */

@@ -54,4 +54,8 @@ export const thresholdStage = defineStageType<ThresholdParams>({
     const { runThreshold } = await import("./run-threshold.js");
     return runThreshold(ctx);
   },
+  async report(ctx) {
+    const { thresholdReport } = await import("../report/threshold-report.js");
+    return thresholdReport(ctx);
+  },
 });
