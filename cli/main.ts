@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   runs: { summary: "list runs with status and headline metrics", load: async () => (await import("./commands/runs.js")).runsCommand },
   show: { summary: "show one run: stages, reasons, metrics", load: async () => (await import("./commands/show.js")).showCommand },
   compare: { summary: "compare runs: differing params, metric deltas", load: async () => (await import("./commands/compare.js")).compareCommand },
+  report: { summary: "write a run's report.html (curves, metrics, overlays, stage times)", load: async () => (await import("./commands/report.js")).reportCommand },
   gc: { summary: "remove store entries no run references", load: async () => (await import("./commands/gc.js")).gcCommand },
   verify: { summary: "check every stored artifact against its manifest", load: async () => (await import("./commands/verify.js")).verifyCommand },
   schema: { summary: "write the experiment JSON Schema (for editors)", load: async () => (await import("./commands/schema.js")).schemaCommand },

@@ -36,6 +36,8 @@ export interface EventSink {
 }
 
 export interface Logger extends EventSink {
+  /** One line about the run that is no stage's, e.g. that its report could not be written. */
+  warn(message: string): void;
   /** Flushes and tears down (listr2 must finish rendering before the CLI prints anything else). */
   close(): Promise<void>;
 }

@@ -1,30 +1,32 @@
 /**
  * `mu-pipe compare <run> <run>...`: which params differ between the runs' resolved
  * configs (each run's config.yaml), and every metric side by side with its change
- * relative to the first run.
+ * relative to the first run. `--format html` writes a page that also draws each
+ * stage's curves of every run over each other.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { parse } from "yaml";
-
 import { MuPipeError } from "../../pipeline/failure.js";
-import type { MetricValue } from "../../pipeline/stage.js";
 import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { renderComparison, type Comparison, type Delta, type MetricRow, type ParamRow, type ParamValue } from "../output/comparison.js";
-import { flattenRunMetrics, readRun, resolveRun, type RunSummary } from "../run-lookup.js";
+import { compareRuns, readRunConfig } from "../compare-runs.js";
+import { renderComparison } from "../output/comparison.js";
+import { relativePath } from "../output/format.js";
+import { readRun, resolveRun } from "../run-lookup.js";
 
 const usage = `usage: mu-pipe compare <run> <run>... [options]
 
-  <run>                    latest, latest~1, a run folder name or unique prefix,
-                           an experiment name (its newest run), or a path to a run folder
-  --runs-dir <dir>         where runs live (default: runs)
-  --format table|md|json   output format (default: table); md gives GitHub markdown tables`;
+  <run>                         latest, latest~1, a run folder name or unique prefix,
+                                an experiment name (its newest run), or a path to a run folder
+  --runs-dir <dir>              where runs live (default: runs)
+  --format table|md|json|html   output format (default: table); md gives GitHub markdown tables,
+                                html a page with the runs' training curves drawn over each other
+  --out <file>                  where --format html writes (default: <runs-dir>/compare-<run>-vs-<run>.html)`;
 
 const options = {
   "runs-dir": { type: "string", default: "runs" },
   format: { type: "string", default: "table" },
+  out: { type: "string" },
 } as const;
 
 export const compareCommand: Command = {
@@ -33,88 +35,24 @@ export const compareCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
-    const format = formatOption(values.format, ["table", "md", "json"], usage);
+    const format = formatOption(values.format, ["table", "md", "json", "html"], usage);
     if (positionals.length < 2) throw new MuPipeError({ reason: "usage", message: "compare needs at least two runs", hint: usage });
+    if (values.out !== undefined && format !== "html") throw new MuPipeError({ reason: "usage", message: "--out is for --format html", hint: usage });
     const runsDir = path.resolve(io.cwd, values["runs-dir"]);
     const dirs: string[] = [];
     for (const query of positionals) dirs.push(await resolveRun(runsDir, query, io.cwd));
     const runs = await Promise.all(dirs.map((dir) => readRun(dir)));
-    const configs = await Promise.all(runs.map((run) => readConfig(run.dir)));
-    io.out(renderComparison(compareRuns(runs, configs), format));
+    const configs = await Promise.all(runs.map((run) => readRunConfig(run.dir)));
+    const comparison = compareRuns(runs, configs);
+    if (format !== "html") {
+      io.out(renderComparison(comparison, format));
+      return 0;
+    }
+    const { writeComparisonPage, defaultComparisonFile } = await import("../report/write-report.js");
+    const { loadRegistry } = await import("../registry.js");
+    const out = values.out === undefined ? defaultComparisonFile(runsDir, runs) : path.resolve(io.cwd, values.out);
+    await writeComparisonPage(out, { comparison, runs, configs, registry: await loadRegistry(io.env, io.cwd) });
+    io.out(relativePath(io.cwd, out));
     return 0;
   },
 };
-
-/** Builds the comparison; `configs[i]` is run i's parsed config.yaml, or null if unreadable. */
-export function compareRuns(runs: readonly RunSummary[], configs: readonly (unknown | null)[]): Comparison {
-  const flatConfigs = configs.map((config) => (config === null ? new Map<string, ParamValue>() : flattenConfig(config)));
-  const paramKeys = unionOfKeys(flatConfigs);
-  const params: ParamRow[] = paramKeys
-    .map((key) => ({ key, values: flatConfigs.map((flat) => flat.get(key)) }))
-    .filter((row) => !row.values.every((value) => sameValue(value, row.values[0])));
-
-  const flatMetrics = runs.map((run) => flattenRunMetrics(run));
-  const metrics: MetricRow[] = unionOfKeys(flatMetrics).map((key) => {
-    const values = flatMetrics.map((flat) => flat.get(key));
-    const base = values[0];
-    return { key, values, deltas: values.map((value, i) => (i === 0 ? null : deltaOf(base, value))) };
-  });
-
-  return {
-    runs: runs.map((run) => ({ id: run.id, dir: run.dir, experiment: run.experiment, status: run.status })),
-    params,
-    metrics,
-    missingConfig: runs.filter((_, i) => configs[i] === null).map((run) => run.id),
-  };
-}
-
-/**
- * Key paths to leaves: `stages.finetune2.params.lr`. Lists of scalars stay whole (a
- * normalisation mean reads better as `[0.5, 0.5, 0.5]`); other lists flatten by index
- * (`stages.x.params.layers[1].filters`).
- */
-export function flattenConfig(value: unknown, prefix = "", into = new Map<string, ParamValue>()): Map<string, ParamValue> {
-  if (Array.isArray(value)) {
-    if (value.every(isScalar)) {
-      into.set(prefix, value as ParamValue);
-    } else {
-      value.forEach((item, i) => flattenConfig(item, `${prefix}[${i}]`, into));
-    }
-  } else if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 0 && prefix) into.set(prefix, "{}");
-    for (const [key, child] of entries) flattenConfig(child, prefix ? `${prefix}.${key}` : key, into);
-  } else if (prefix) {
-    into.set(prefix, isScalar(value) ? value : String(value));
-  }
-  return into;
-}
-
-async function readConfig(dir: string): Promise<unknown | null> {
-  try {
-    return parse(await readFile(path.join(dir, "config.yaml"), "utf8")) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function deltaOf(base: MetricValue | undefined, value: MetricValue | undefined): Delta | null {
-  if (typeof base !== "number" || typeof value !== "number") return null;
-  const absolute = value - base;
-  return { absolute, percent: base === 0 ? null : (absolute / Math.abs(base)) * 100 };
-}
-
-/** Keys in first-seen order across the maps (the first run's order leads). */
-function unionOfKeys(maps: readonly Map<string, unknown>[]): string[] {
-  const keys = new Set<string>();
-  for (const map of maps) for (const key of map.keys()) keys.add(key);
-  return [...keys];
-}
-
-function sameValue(a: ParamValue | undefined, b: ParamValue | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b) && (a === undefined) === (b === undefined);
-}
-
-function isScalar(value: unknown): value is string | number | boolean | null {
-  return value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean";
-}

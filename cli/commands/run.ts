@@ -1,4 +1,7 @@
 import { existsSync } from "node:fs";
+import path from "node:path";
+
+import type { Logger } from "../../pipeline/events.js";
 import { execute } from "../../pipeline/executor.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import { selectStages } from "../../pipeline/graph.js";
@@ -7,10 +10,12 @@ import { RunDirectory } from "../../pipeline/run-directory.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command } from "../command.js";
 import { openExperiment } from "../experiment-session.js";
+import { relativePath } from "../output/format.js";
 import { createLogger } from "../output/logger.js";
 import { openExperimentStore } from "../store-session.js";
 import { printPlan } from "./status.js";
 import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
+import type { StageRegistry } from "../../pipeline/registry.js";
 
 /** The resolved document with every stage's params as the stage saw them (defaults filled), so `compare` sees default changes too. */
 function withFilledParams(config: ExperimentConfig): Record<string, unknown> {
@@ -94,6 +99,7 @@ export const runCommand: Command = {
       );
       await logger.close();
       await saveDigestCache();
+      await writeReportOrWarn(runDir.dir, session.registry, logger, io.cwd);
       if (result.status === "interrupted") throw new MuPipeError({ reason: "interrupted", ...(result.stageId ? { stageId: result.stageId } : {}) });
       if (result.status === "failed") {
         const logFile = runDir.logFile(result.stageId ?? "");
@@ -107,3 +113,13 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** Every run ends with its report.html; one that cannot be written is a warning, never a change of exit code. */
+async function writeReportOrWarn(runDir: string, registry: StageRegistry, logger: Logger, cwd: string): Promise<void> {
+  try {
+    const { writeRunReport } = await import("../report/write-report.js");
+    await writeRunReport(runDir, registry);
+  } catch (error) {
+    logger.warn(`could not write ${relativePath(cwd, path.join(runDir, "report.html"))}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

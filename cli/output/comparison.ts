@@ -150,7 +150,7 @@ export function formatDelta(delta: Delta): string {
   return `${formatSigned(delta.absolute)}${percent}`;
 }
 
-function formatParam(value: ParamValue | undefined): string {
+export function formatParam(value: ParamValue | undefined): string {
   if (value === undefined) return "(unset)";
   if (Array.isArray(value)) return `[${value.map((v) => formatParam(v as ParamValue)).join(", ")}]`;
   return String(value);

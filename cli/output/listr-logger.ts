@@ -102,6 +102,8 @@ export class ListrLogger implements Logger {
   readonly #stages = new Map<string, StageTask>();
   #done: Promise<void> | null = null;
   #end: Extract<PipelineEvent, { type: "run-end" }> | null = null;
+  readonly #warnings: string[] = [];
+  #closed = false;
 
   constructor(options: ListrLoggerOptions = {}) {
     this.#options = options;
@@ -149,6 +151,12 @@ export class ListrLogger implements Logger {
     }
   }
 
+  /** While listr draws, a warning waits and is printed after the run's last line. */
+  warn(message: string): void {
+    this.#warnings.push(message);
+    if (this.#closed) this.#flushWarnings();
+  }
+
   /** Waits until listr has drawn its last frame. Safe to call without a run, or twice. */
   async close(): Promise<void> {
     this.#settleRest("not run");
@@ -158,6 +166,12 @@ export class ListrLogger implements Logger {
     if (end && this.#options.io) {
       this.#options.io.out(`run ${formatRunEnd(end.status, end.durationMs, relativePath(this.#options.io.cwd, end.runDir))}\n`);
     }
+    this.#closed = true;
+    this.#flushWarnings();
+  }
+
+  #flushWarnings(): void {
+    for (const message of this.#warnings.splice(0)) this.#options.io?.out(`warning: ${message}\n`);
   }
 
   #start(event: Extract<PipelineEvent, { type: "run-start" }>): void {

@@ -48,6 +48,10 @@ export class PlainLogger implements Logger {
     if (line !== null) this.#io.out(`${line}\n`);
   }
 
+  warn(message: string): void {
+    this.#io.out(`[run] warning: ${message}\n`);
+  }
+
   async close(): Promise<void> {
     // Lines are written as they come; nothing is buffered.
   }

@@ -5,7 +5,8 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { compareCommand, flattenConfig } from "../../cli/commands/compare.js";
+import { compareCommand } from "../../cli/commands/compare.js";
+import { flattenConfig } from "../../cli/compare-runs.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import type { RunMetrics, RunRecord } from "../../pipeline/formats.js";
 
@@ -161,7 +162,7 @@ describe("mu-pipe compare", () => {
 
   it("needs at least two runs", async () => {
     await expect(compareCommand.run([A], captureIO(cwd))).rejects.toThrow(MuPipeError);
-    await expect(compareCommand.run([A, B, "--format", "csv"], captureIO(cwd))).rejects.toThrow("--format must be table, md or json, not csv");
+    await expect(compareCommand.run([A, B, "--format", "csv"], captureIO(cwd))).rejects.toThrow("--format must be table, md, json or html, not csv");
   });
 });
 

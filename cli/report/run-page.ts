@@ -1,0 +1,117 @@
+/**
+ * One run's report.html: a header (experiment, run, status, duration, backend), the
+ * metrics (with changes since the previous run), the stages (time, ran or reused from
+ * the cache, failed or skipped and why), the stage types' own sections, then the
+ * config and what changed in it.
+ */
+import type { StageRunEntry } from "../../pipeline/formats.js";
+import { formatDuration, formatMetricValue, formatTimestamp } from "../output/format.js";
+import { formatDelta, formatParam } from "../output/comparison.js";
+import { runChart, type PageData } from "./chart-data.js";
+import { escapeHtml, factList, htmlTable, raw, renderPage, statusBadge, type Cell } from "./html.js";
+import type { MetricRow } from "../output/comparison.js";
+import type { RunReport } from "./run-report.js";
+import { renderStageSections } from "./section-html.js";
+
+export async function renderRunPage(report: RunReport): Promise<string> {
+  const { run } = report;
+  const record = run.record;
+  const sections = await renderStageSections(report.sections, (_stage, chart) => runChart(chart));
+  const data: PageData = {
+    version: 1,
+    kind: "run",
+    runs: [{ id: run.id, experiment: run.experiment, status: run.status, metrics: Object.fromEntries(report.metrics.map((row) => [row.key, row.values[row.values.length - 1] ?? null])) }],
+    charts: sections.charts,
+  };
+
+  const facts: [string, Cell][] = [
+    ["run", run.id],
+    ["status", raw(statusBadge(run.status))],
+    ["started", formatTimestamp(run.startedAt)],
+    ["duration", run.durationMs === null ? null : formatDuration(run.durationMs)],
+    ["backend", report.backends.length > 0 ? report.backends.join("; ") : null],
+  ];
+  if (record) {
+    facts.push(["config", record.configFile], ["command", `mu-pipe ${record.argv.join(" ")}`], ["host", record.hostname]);
+  }
+  if (run.problem) facts.push(["problem", run.problem]);
+
+  const body = [
+    `<header><h1>${escapeHtml(run.experiment)}</h1>${factList(facts)}</header>`,
+    `<section id="metrics"><h2>Metrics</h2>${metricsHtml(report)}</section>`,
+    `<section id="stages"><h2>Stages</h2>${stagesHtml(record?.stages ?? [])}</section>`,
+    sections.html,
+    `<section id="config"><h2>Config</h2>${changesHtml(report)}<h3>config.yaml</h3>${report.configText === null ? '<p class="note">No config.yaml in the run folder.</p>' : `<pre>${escapeHtml(report.configText)}</pre>`}</section>`,
+  ].join("\n");
+  return renderPage({ title: `${run.experiment} · ${run.id}`, body, data });
+}
+
+/** One small table per stage (keys are `stage.metric`); with a previous run, its values and the change. */
+function metricsHtml(report: RunReport): string {
+  if (report.metrics.length === 0) return '<p class="note">No metrics: no stage finished.</p>';
+  const byStage = new Map<string, MetricRow[]>();
+  for (const row of report.metrics) {
+    const stage = row.key.slice(0, Math.max(0, row.key.indexOf(".")));
+    byStage.set(stage, [...(byStage.get(stage) ?? []), row]);
+  }
+  const previous = report.previous;
+  const tables = [...byStage].map(([stage, rows]) => {
+    const name = (row: MetricRow): string => row.key.slice(stage.length + 1);
+    const table =
+      previous === null
+        ? htmlTable(["metric", "value"], rows.map((row) => [name(row), formatMetricValue(row.values[0])]), { numeric: [1] })
+        : htmlTable(
+            ["metric", "value", "previous", "change"],
+            rows.map((row) => {
+              const delta = row.deltas[1];
+              return [name(row), formatMetricValue(row.values[1]), formatMetricValue(row.values[0]), delta && delta.absolute !== 0 ? raw(deltaHtml(delta)) : ""];
+            }),
+            { numeric: [1, 2, 3], columnClass: { 3: "nowrap" } },
+          );
+    return `<div><h3>${escapeHtml(stage)}</h3>${table}</div>`;
+  });
+  const intro = previous === null ? "" : `<p class="note">Previous: the run before this one of the same experiment, ${escapeHtml(previous.id)}.</p>`;
+  return `${intro}<div class="metric-grid${previous === null ? "" : " with-previous"}">${tables.join("")}</div>`;
+}
+
+function deltaHtml(delta: { absolute: number; percent: number | null }): string {
+  return `<span class="delta">${escapeHtml(formatDelta(delta))}</span>`;
+}
+
+/** What each status means to a reader; `succeeded` reads as "ran" beside "reused (cache hit)". */
+const STATUS_TEXT: Record<StageRunEntry["status"], string> = {
+  succeeded: "ran",
+  reused: "reused (cache hit)",
+  failed: "failed",
+  interrupted: "interrupted",
+  skipped: "skipped",
+  pending: "not run",
+  running: "running",
+};
+
+function stagesHtml(stages: readonly StageRunEntry[]): string {
+  if (stages.length === 0) return '<p class="note">run.json lists no stages.</p>';
+  const longest = Math.max(1, ...stages.map((s) => (s.status === "reused" ? 0 : (s.durationMs ?? 0))));
+  const rows = stages.map((stage): Cell[] => {
+    const ran = stage.status !== "reused" && stage.durationMs !== null;
+    const width = ran ? Math.max(0.5, ((stage.durationMs ?? 0) / longest) * 100) : 0;
+    const badge = stage.status === "succeeded" ? "ran" : stage.status;
+    return [
+      stage.id,
+      stage.uses,
+      raw(statusBadge(badge, STATUS_TEXT[stage.status] ?? stage.status)),
+      ran ? formatDuration(stage.durationMs ?? 0) : stage.status === "reused" ? "cached" : null,
+      raw(ran ? `<div class="bar" style="width:${width.toFixed(1)}%"></div>` : ""),
+      stage.error ? raw(`<span class="error">${escapeHtml(stage.error)}</span>`) : stage.reason || null,
+    ];
+  });
+  return htmlTable(["stage", "type", "status", "time", "", "why"], rows, { numeric: [3], className: "wide stages", columnClass: { 4: "barcell" } });
+}
+
+function changesHtml(report: RunReport): string {
+  if (report.previous === null) return '<p class="note">The first run of this experiment in this runs folder: nothing to compare with.</p>';
+  const title = `<h3>Changed since the previous run (${escapeHtml(report.previous.id)})</h3>`;
+  if (report.previous.params.length === 0) return `${title}<p class="note">No param changed.</p>`;
+  const rows = report.previous.params.map((row) => [raw(`<code>${escapeHtml(row.key)}</code>`), formatParam(row.values[0]), formatParam(row.values[1])]);
+  return `${title}${htmlTable(["param", "previous run", "this run"], rows)}`;
+}
