@@ -120,6 +120,7 @@ async function writeReportOrWarn(runDir: string, registry: StageRegistry, logger
     const { writeRunReport } = await import("../report/write-report.js");
     await writeRunReport(runDir, registry);
   } catch (error) {
-    logger.warn(`could not write ${relativePath(cwd, path.join(runDir, "report.html"))}: ${error instanceof Error ? error.message : String(error)}`);
+    const why = error instanceof MuPipeError && error.failure.reason === "io" ? error.failure.message : error instanceof Error ? error.message : String(error);
+    logger.warn(`could not write ${relativePath(cwd, path.join(runDir, "report.html"))}: ${why}`);
   }
 }

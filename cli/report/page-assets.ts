@@ -49,13 +49,14 @@ td.num, th.num { text-align: right; }
 .bar { height: 8px; background: #0072b2; border-radius: 2px; min-width: 1px; }
 code, pre { font: 12.5px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow: auto; max-height: 420px; }
-.metric-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 4px 24px; }
-.metric-grid.with-previous { grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); }
-.metric-grid > div { min-width: 0; overflow-x: auto; }
+.metric-grid { column-width: 300px; column-gap: 28px; }
+.metric-grid.with-previous { column-width: 480px; }
+.metric-grid > div { break-inside: avoid; overflow-x: auto; }
+.metric-grid h3 { margin-top: 0; padding-top: 8px; }
 .metric-grid table { width: 100%; }
 .nowrap { white-space: nowrap; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
-.chart { position: relative; height: 300px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
+.chart { position: relative; height: 320px; }
 .images { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px; }
 figure { margin: 0; }
 figure img { width: 100%; height: auto; display: block; border-radius: 4px; border: 1px solid var(--line); }

@@ -38,10 +38,11 @@ export async function renderRunPage(report: RunReport): Promise<string> {
 
   const body = [
     `<header><h1>${escapeHtml(run.experiment)}</h1>${factList(facts)}</header>`,
+    `<section id="changes"><h2>Changed since the previous run</h2>${changesHtml(report)}</section>`,
     `<section id="metrics"><h2>Metrics</h2>${metricsHtml(report)}</section>`,
     `<section id="stages"><h2>Stages</h2>${stagesHtml(record?.stages ?? [])}</section>`,
     sections.html,
-    `<section id="config"><h2>Config</h2>${changesHtml(report)}<h3>config.yaml</h3>${report.configText === null ? '<p class="note">No config.yaml in the run folder.</p>' : `<pre>${escapeHtml(report.configText)}</pre>`}</section>`,
+    `<section id="config"><h2>Config</h2>${report.configText === null ? '<p class="note">No config.yaml in the run folder.</p>' : `<pre>${escapeHtml(report.configText)}</pre>`}</section>`,
   ].join("\n");
   return renderPage({ title: `${run.experiment} · ${run.id}`, body, data });
 }
@@ -70,8 +71,7 @@ function metricsHtml(report: RunReport): string {
           );
     return `<div><h3>${escapeHtml(stage)}</h3>${table}</div>`;
   });
-  const intro = previous === null ? "" : `<p class="note">Previous: the run before this one of the same experiment, ${escapeHtml(previous.id)}.</p>`;
-  return `${intro}<div class="metric-grid${previous === null ? "" : " with-previous"}">${tables.join("")}</div>`;
+  return `<div class="metric-grid${previous === null ? "" : " with-previous"}">${tables.join("")}</div>`;
 }
 
 function deltaHtml(delta: { absolute: number; percent: number | null }): string {
@@ -110,8 +110,8 @@ function stagesHtml(stages: readonly StageRunEntry[]): string {
 
 function changesHtml(report: RunReport): string {
   if (report.previous === null) return '<p class="note">The first run of this experiment in this runs folder: nothing to compare with.</p>';
-  const title = `<h3>Changed since the previous run (${escapeHtml(report.previous.id)})</h3>`;
-  if (report.previous.params.length === 0) return `${title}<p class="note">No param changed.</p>`;
+  const title = `<p class="note">Params of the config that differ from the previous run of this experiment, ${escapeHtml(report.previous.id)}.</p>`;
+  if (report.previous.params.length === 0) return `${title}<p class="note">None: the same config.</p>`;
   const rows = report.previous.params.map((row) => [raw(`<code>${escapeHtml(row.key)}</code>`), formatParam(row.values[0]), formatParam(row.values[1])]);
   return `${title}${htmlTable(["param", "previous run", "this run"], rows)}`;
 }
