@@ -32,7 +32,7 @@ export async function renderComparisonPage(input: ComparisonPageInput): Promise<
     for (const [chartId, perRun] of byChart) {
       const key = chartKey(stageId, chartId);
       charts[key] = overlaidChart(perRun, names);
-      canvases.push(canvasHtml(key, charts[key].title));
+      canvases.push(canvasHtml(key, charts[key].title, runs.length > 1));
     }
     stageParts.push(`<section class="stage-section" data-stage="${escapeHtml(stageId)}"><h2>${escapeHtml(stageId)}</h2><div class="charts">${canvases.join("")}</div></section>`);
   }

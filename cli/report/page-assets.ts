@@ -57,6 +57,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 .nowrap { white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
 .chart { position: relative; height: 320px; }
+.chart.tall { height: 440px; }
 .images { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px; }
 figure { margin: 0; }
 figure img { width: 100%; height: auto; display: block; border-radius: 4px; border: 1px solid var(--line); }
@@ -79,7 +80,14 @@ export const PAGE_SCRIPT = `
     if (spec.min !== undefined) a.min = spec.min;
     if (spec.max !== undefined) a.max = spec.max;
     if (spec.integer) a.ticks = { precision: 0 };
+    if (spec.scale === "log") a.ticks = { callback: logTick };
     return a;
+  }
+  // A log axis labels 1, 2, 3 and 5 times a power of ten; Chart.js would label every minor tick.
+  function logTick(value) {
+    var mantissa = value / Math.pow(10, Math.floor(Math.log10(value)));
+    var keep = [1, 2, 3, 5].some(function (k) { return Math.abs(mantissa - k) < 1e-6; });
+    return keep ? String(Number(value.toPrecision(3))) : "";
   }
   // Lines show in the legend as short lines in their dash pattern; markers as their cross.
   function legendLabels(chart) {

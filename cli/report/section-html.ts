@@ -47,8 +47,9 @@ export async function renderStageSections(stages: readonly StageSections[], toPa
   return { html: parts.join("\n"), charts };
 }
 
-export function canvasHtml(key: string, title: string): string {
-  return `<div class="chart"><canvas data-chart="${escapeHtml(key)}" role="img" aria-label="${escapeHtml(title)}"></canvas></div>`;
+/** `tall` leaves room for the longer legend of several runs' series. */
+export function canvasHtml(key: string, title: string, tall = false): string {
+  return `<div class="chart${tall ? " tall" : ""}"><canvas data-chart="${escapeHtml(key)}" role="img" aria-label="${escapeHtml(title)}"></canvas></div>`;
 }
 
 async function blockHtml(block: Exclude<ReportBlock, ReportChart>): Promise<string> {
