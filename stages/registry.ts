@@ -8,13 +8,4 @@ import { predictStage } from "./predict/predict.js";
 import { thresholdStage } from "./predict/threshold.js";
 import { finetuneStage } from "./train/finetune.js";
 
-/** finetune's report section (training curves) lives with the other report sections in stages/report/. */
-const finetuneWithReport: StageType = {
-  ...finetuneStage,
-  async report(ctx) {
-    const { finetuneReport } = await import("./report/finetune-report.js");
-    return finetuneReport(ctx);
-  },
-};
-
-export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage, finetuneWithReport, thresholdStage, predictStage, evaluateStage];
+export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage, finetuneStage, thresholdStage, predictStage, evaluateStage];

@@ -184,4 +184,8 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     const { runFinetune } = await import("./run-finetune.js");
     return runFinetune(ctx);
   },
+  async report(ctx) {
+    const { finetuneReport } = await import("../report/finetune-report.js");
+    return finetuneReport(ctx);
+  },
 });
