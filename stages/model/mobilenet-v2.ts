@@ -6,6 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+import { glorotUniform } from "./initializers.js";
+
 /** MobileNetV2 width multipliers for which Keras publishes ImageNet weights (and MU-Net accepts). */
 export const ALPHAS = [0.35, 0.5, 0.75, 1.0] as const;
 export type Alpha = (typeof ALPHAS)[number];
@@ -94,6 +96,7 @@ class LayerChain {
   constructor(
     input: tf.SymbolicTensor,
     private readonly until: string | undefined,
+    private readonly seed: number | undefined,
   ) {
     this.current = input;
   }
@@ -125,7 +128,7 @@ class LayerChain {
         strides,
         padding: "same",
         useBias: false,
-        kernelInitializer: "glorotUniform",
+        kernelInitializer: glorotUniform(this.seed, name),
       }),
     );
   }
@@ -139,7 +142,7 @@ class LayerChain {
         depthMultiplier: 1,
         padding: strides === 1 ? "same" : "valid",
         useBias: false,
-        depthwiseInitializer: "glorotUniform",
+        depthwiseInitializer: glorotUniform(this.seed, name),
       }),
     );
   }
@@ -188,6 +191,8 @@ export interface MobileNetV2Options {
   alpha: Alpha;
   /** Name of the last layer to build; all of `include_top=False` (up to `out_relu`) if absent. */
   until?: string;
+  /** Seeds the kernel initialisers (per layer); unseeded when absent. */
+  seed?: number;
 }
 
 /**
@@ -196,8 +201,8 @@ export interface MobileNetV2Options {
  * the input tensor is not among them.
  */
 export function buildMobileNetV2(input: tf.SymbolicTensor, options: MobileNetV2Options): ReadonlyMap<string, tf.SymbolicTensor> {
-  const { alpha, until } = options;
-  const chain = new LayerChain(input, until);
+  const { alpha, until, seed } = options;
+  const chain = new LayerChain(input, until, seed);
   chain.conv("Conv1", stemFilters(alpha), 2, 3);
   chain.batchNorm("bn_Conv1");
   chain.relu6("Conv1_relu");

@@ -14,6 +14,7 @@ import {
   decoderLayerName,
 } from "./layer-names.js";
 import { ALPHAS, buildMobileNetV2, type Alpha } from "./mobilenet-v2.js";
+import { glorotUniform } from "./initializers.js";
 
 export type { Alpha } from "./mobilenet-v2.js";
 export { ENCODER_OUTPUT_LAYER, SKIP_LAYERS, encoderLayerNames, kerasBlockIndex } from "./layer-names.js";
@@ -55,7 +56,7 @@ export function resolveMuNetArgs(args: MuNetArgs = {}): MuNetConfig {
   return { ...config, decoderFilters: [...filters] };
 }
 
-function decoderStage(x: tf.SymbolicTensor, skip: tf.SymbolicTensor, stage: number, filters: number): tf.SymbolicTensor {
+function decoderStage(x: tf.SymbolicTensor, skip: tf.SymbolicTensor, stage: number, filters: number, seed: number | undefined): tf.SymbolicTensor {
   const up = tf.layers.upSampling2d({ name: decoderLayerName.upsample(stage), size: [2, 2], interpolation: "nearest" }).apply(x);
   let y = tf.layers.concatenate({ name: decoderLayerName.concat(stage), axis: -1 }).apply([up as tf.SymbolicTensor, skip]);
   for (const conv of [1, 2]) {
@@ -66,7 +67,7 @@ function decoderStage(x: tf.SymbolicTensor, skip: tf.SymbolicTensor, stage: numb
         kernelSize: 3,
         padding: "same",
         useBias: true,
-        kernelInitializer: "glorotUniform",
+        kernelInitializer: glorotUniform(seed, decoderLayerName.conv(stage, conv)),
         biasInitializer: "zeros",
       })
       .apply(y);
@@ -76,11 +77,15 @@ function decoderStage(x: tf.SymbolicTensor, skip: tf.SymbolicTensor, stage: numb
   return y as tf.SymbolicTensor;
 }
 
-/** Builds an untrained MU-Net (random encoder weights; load ImageNet weights separately). */
-export function buildMuNet(args?: MuNetArgs): tf.LayersModel {
+/**
+ * Builds an untrained MU-Net (random encoder weights; load ImageNet weights separately).
+ * With `seed`, the random weights are the same on every build and backend.
+ */
+export function buildMuNet(args?: MuNetArgs, options: { seed?: number } = {}): tf.LayersModel {
   const { alpha, inputSize, decoderFilters } = resolveMuNetArgs(args);
+  const { seed } = options;
   const input = tf.input({ name: INPUT_LAYER, shape: [inputSize, inputSize, 3], dtype: "float32" });
-  const encoder = buildMobileNetV2(input, { alpha, until: ENCODER_OUTPUT_LAYER });
+  const encoder = buildMobileNetV2(input, { alpha, until: ENCODER_OUTPUT_LAYER, seed });
   const named = (name: string): tf.SymbolicTensor => {
     const tensor = name === INPUT_LAYER ? input : encoder.get(name);
     if (tensor === undefined) throw new Error(`MobileNetV2 built no layer named ${name}`);
@@ -88,10 +93,10 @@ export function buildMuNet(args?: MuNetArgs): tf.LayersModel {
   };
   let x = named(ENCODER_OUTPUT_LAYER);
   SKIP_LAYERS.forEach((skip, i) => {
-    x = decoderStage(x, named(skip), i + 1, decoderFilters[i] as number);
+    x = decoderStage(x, named(skip), i + 1, decoderFilters[i] as number, seed);
   });
   const logits = tf.layers
-    .conv2d({ name: HEAD_CONV_LAYER, filters: 1, kernelSize: 1, useBias: true, kernelInitializer: "glorotUniform" })
+    .conv2d({ name: HEAD_CONV_LAYER, filters: 1, kernelSize: 1, useBias: true, kernelInitializer: glorotUniform(seed, HEAD_CONV_LAYER) })
     .apply(x);
   const output = tf.layers.activation({ name: OUTPUT_LAYER, activation: "sigmoid" }).apply(logits) as tf.SymbolicTensor;
   return tf.model({ name: "mu_net", inputs: input, outputs: output });

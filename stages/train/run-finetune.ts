@@ -155,7 +155,8 @@ async function prepareModel(ctx: StageContext<FinetuneParams>, size: number): Pr
 
   const config = resolveMuNetArgs({ alpha: params.model.alpha, inputSize: size, decoderFilters: params.model.decoder_filters });
   const architecture: Architecture = { alpha: config.alpha, inputSize: size, decoderFilters: [...config.decoderFilters], inputScaling: params.model.input_scaling };
-  const model = buildMuNet(config);
+  // Seeded: the same experiment seed starts from the same decoder (and random encoder) weights.
+  const model = buildMuNet(config, { seed: ctx.seed });
   try {
     await loadEncoderWeights(ctx, model, config.alpha);
   } catch (error) {

@@ -177,6 +177,21 @@ describe("buildMuNet layer names", () => {
     model.dispose();
   });
 
+  it("builds the same random weights from the same seed, and other weights from another seed or none", () => {
+    const weights = (seed?: number): Float32Array[] => {
+      const model = buildMuNet({ inputSize: 32, decoderFilters: [8, 8, 8, 8] }, seed === undefined ? {} : { seed });
+      const values = model.getWeights().map((w) => w.dataSync() as Float32Array);
+      model.dispose();
+      return values;
+    };
+    const kernels = (values: Float32Array[]): number[] => values.filter((v) => v.some((x) => x !== 0 && x !== 1)).flatMap((v) => Array.from(v.slice(0, 4)));
+    const [a, b, c, free] = [weights(7), weights(7), weights(8), weights()];
+    expect(kernels(a).length).toBeGreaterThan(100);
+    expect(kernels(b)).toEqual(kernels(a));
+    expect(kernels(c)).not.toEqual(kernels(a));
+    expect(kernels(free)).not.toEqual(kernels(a));
+  });
+
   it("gives Keras block indices for encoder layers and null otherwise", () => {
     expect(kerasBlockIndex("Conv1")).toBe(0);
     expect(kerasBlockIndex("bn_Conv1")).toBe(0);
