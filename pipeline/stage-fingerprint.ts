@@ -1,5 +1,6 @@
 /** Builds a stage's Fingerprint from its config and the digests of what it reads. */
 import type { Fingerprint } from "./formats.js";
+import { MuPipeError } from "./failure.js";
 import type { GraphStage, StageGraph } from "./graph.js";
 
 export interface FingerprintSources {
@@ -18,8 +19,17 @@ export async function fingerprintStage(stage: GraphStage, sources: FingerprintSo
     inputs[input.name] = `${sources.artifactDigestOf(input.stage)}/${input.output}`;
   }
   const external: Record<string, string> = {};
-  for (const file of stage.type.externalInputs?.(stage.config.params, sources.baseDir) ?? []) {
-    external[file] = await sources.digestExternal(file);
+  for (const entry of stage.type.externalInputs?.(stage.config.params, sources.baseDir) ?? []) {
+    const file = typeof entry === "string" ? entry : entry.path;
+    try {
+      external[file] = await sources.digestExternal(file);
+    } catch (error) {
+      // Say what the path is for: a bare "no such folder" does not tell which param to fix.
+      if (typeof entry !== "string" && error instanceof MuPipeError && error.failure.reason === "io") {
+        throw new MuPipeError({ ...error.failure, path: `${file} (${entry.about})` });
+      }
+      throw error;
+    }
   }
   return {
     version: 1,

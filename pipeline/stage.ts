@@ -82,6 +82,12 @@ export interface StageReportContext {
   readonly metrics: Metrics;
 }
 
+export interface ExternalInput {
+  readonly path: string;
+  /** What the path is and which param it comes from, e.g. "the MASD masks (source.root + /MASD_GT)". */
+  readonly about: string;
+}
+
 export interface StageType<Params = Record<string, unknown>> {
   /** The name used in `uses:`. */
   readonly name: string;
@@ -97,9 +103,10 @@ export interface StageType<Params = Record<string, unknown>> {
   readonly usesSeed?: boolean;
   /**
    * Files or folders outside the store that the outputs depend on (e.g. a dataset
-   * folder). Their content digests join the fingerprint. Absolute paths.
+   * folder). Their content digests join the fingerprint. Absolute paths, optionally
+   * with what the path is (`about`), which errors show when it cannot be read.
    */
-  externalInputs?(params: Params, baseDir: string): string[];
+  externalInputs?(params: Params, baseDir: string): (string | ExternalInput)[];
   run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
   /**
    * Sections for the run's report.html (curves, tables, images) read from the stage's

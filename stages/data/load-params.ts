@@ -3,6 +3,8 @@
  * schema cannot express (fractions that sum to 1). Cheap to import: no I/O here.
  */
 import path from "node:path";
+
+import type { ExternalInput } from "../../pipeline/stage.js";
 import type { MaskEncoding, Rgb } from "./dataset-manifest.js";
 
 export type SourceKind = "folders" | "masd" | "sbvpi" | "mobius" | "synthetic";
@@ -99,19 +101,23 @@ export function checkSplitFractions(split: SplitParams): void {
 }
 
 /** The folders a source reads (absolute): their content joins the cache fingerprint. */
-export function sourceFolders(params: LoadParams, baseDir: string): string[] {
+export function sourceFolders(params: LoadParams, baseDir: string): ExternalInput[] {
   const source = params.source;
   const abs = (p: string): string => path.resolve(baseDir, p);
-  const extra = params.split.file !== undefined ? [abs(params.split.file)] : [];
+  const extra = params.split.file !== undefined ? [{ path: abs(params.split.file), about: "split.file" }] : [];
+  const under = (folder: string, what: string): ExternalInput => ({
+    path: path.join(abs((source as TreeSource).root), folder),
+    about: `${what}: source.root + /${folder}, for the ${source.kind} layout`,
+  });
   switch (source.kind) {
     case "folders":
-      return [abs(source.images), abs(source.masks), ...extra];
+      return [{ path: abs(source.images), about: "source.images" }, { path: abs(source.masks), about: "source.masks" }, ...extra];
     case "masd":
-      return [path.join(abs(source.root), "MASD"), path.join(abs(source.root), "MASD_GT"), ...extra];
+      return [under("MASD", "the photos"), under("MASD_GT", "the masks"), ...extra];
     case "sbvpi":
-      return [abs(source.root), ...extra];
+      return [{ path: abs(source.root), about: "source.root, for the sbvpi layout" }, ...extra];
     case "mobius":
-      return [path.join(abs(source.root), "Images"), path.join(abs(source.root), "Masks"), ...extra];
+      return [under("Images", "the photos"), under("Masks", "the masks"), ...extra];
     case "synthetic":
       return extra;
     default:

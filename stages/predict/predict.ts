@@ -60,7 +60,7 @@ export const predictStage = defineStageType<PredictParams>({
     [PREDICT_OUTPUTS.overlays]: { description: "<name>.jpg overlays when params.overlays is true (else empty)" },
   },
   externalInputs(params, baseDir) {
-    return params.images === undefined ? [] : [path.resolve(baseDir, params.images)];
+    return params.images === undefined ? [] : [{ path: path.resolve(baseDir, params.images), about: "params.images" }];
   },
   async run(ctx: StageContext<PredictParams>) {
     const { runPredict } = await import("./run-predict.js");

@@ -178,7 +178,7 @@ export const finetuneStage = defineStageType<FinetuneParams>({
   usesSeed: true,
   externalInputs(params, baseDir) {
     const file = encoderWeightsPath(params, baseDir);
-    return file === null ? [] : [file];
+    return file === null ? [] : [{ path: file, about: "encoder.weights" }];
   },
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");

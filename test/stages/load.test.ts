@@ -1,7 +1,9 @@
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Ajv } from "ajv";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../cli/main.js";
 import { loadStage } from "../../stages/data/load.js";
 import { decodeScleraMask } from "../../stages/data/masks.js";
 import { normaliseMasdName } from "../../stages/data/sources/masd.js";
@@ -20,6 +22,7 @@ import {
   writeRgbMask,
   writeText,
 } from "./load-fixtures.js";
+import { captureIO } from "../capture-io.js";
 
 describe("load stage declaration", () => {
   it("declares name, version, seed use and an output folder", () => {
@@ -65,7 +68,8 @@ describe("load stage declaration", () => {
   });
 
   it("names the source folders as external inputs (absolute)", () => {
-    const ext = loadStage.externalInputs as (p: unknown, b: string) => string[];
+    const ext = (params: unknown, baseDir: string): string[] =>
+      (loadStage.externalInputs as (p: unknown, b: string) => { path: string }[])(params, baseDir).map((entry) => entry.path);
     expect(ext({ source: { kind: "folders", images: "data/img", masks: "data/gt" }, split: { train: 1, val: 0, test: 0 } }, "/exp")).toEqual([
       "/exp/data/img",
       "/exp/data/gt",
@@ -76,6 +80,17 @@ describe("load stage declaration", () => {
       "/exp/s.csv",
     ]);
     expect(ext({ source: { kind: "synthetic", count: 3 }, split: { train: 1, val: 0, test: 0 } }, "/exp")).toEqual([]);
+  });
+
+  it("says which folder of which layout is missing when a source folder does not exist", async () => {
+    const dir = await tempDir("load-missing");
+    await writeFile(
+      path.join(dir, "exp.yaml"),
+      ["experiment: e", "stages:", "  load:", "    uses: load", "    params:", "      source: { kind: masd, root: data }", "      split: { train: 1, val: 0, test: 0 }", ""].join("\n"),
+    );
+    const io = captureIO(dir);
+    expect(await main(["run", "exp.yaml"], io)).toBe(1);
+    expect(io.stdout() + io.stderr()).toContain(`${path.join(dir, "data", "MASD")} (the photos: source.root + /MASD, for the masd layout): no such file or folder`);
   });
 });
 

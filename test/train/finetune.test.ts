@@ -257,8 +257,8 @@ test("without a val split the training loss is monitored, and says so; limit pic
 });
 
 test("externalInputs: a weights path joins the fingerprint; imagenet and none do not", () => {
-  const external = (weights: string): string[] => finetuneStage.externalInputs?.(tinyParams({ encoder: { weights } }) as never, "/exp") ?? [];
-  expect(external("weights/enc.h5")).toEqual(["/exp/weights/enc.h5"]);
+  const external = (weights: string): unknown[] => finetuneStage.externalInputs?.(tinyParams({ encoder: { weights } }) as never, "/exp") ?? [];
+  expect(external("weights/enc.h5")).toEqual([{ path: "/exp/weights/enc.h5", about: "encoder.weights" }]);
   expect(external("imagenet")).toEqual([]);
   expect(external("none")).toEqual([]);
 });
