@@ -83,7 +83,8 @@ interface PredictRequest {
 async function predictImages(request: PredictRequest, io: CommandIO): Promise<number> {
   // Heavy modules (TensorFlow, sharp) load only now.
   const { findImages, NoImagesError } = await import("../../stages/predict/image-input.js");
-  const { ModelFolderError, loadModelFolder } = await import("../../stages/model/model-folder.js");
+  const { ModelFolderError } = await import("../../stages/model/model-folder.js");
+  const { loadInferenceModel } = await import("../../stages/predict/inference-model.js");
   const { initBackend } = await import("../../stages/runtime/backend.js");
   const { RuntimeError } = await import("../../stages/runtime/failures.js");
   const { imageFiles, predictFilesInto } = await import("../../stages/predict/predict-images.js");
@@ -107,9 +108,9 @@ async function predictImages(request: PredictRequest, io: CommandIO): Promise<nu
     if (error instanceof RuntimeError) throw new MuPipeError({ reason: "usage", message: `--backend ${request.backendName}: ${error.message}` });
     throw error;
   }
-  let loaded: Awaited<ReturnType<typeof loadModelFolder>>;
+  let loaded: Awaited<ReturnType<typeof loadInferenceModel>>;
   try {
-    loaded = await loadModelFolder(request.choice.dir);
+    loaded = await loadInferenceModel(request.choice.dir, (message) => io.err(message));
   } catch (error) {
     if (error instanceof ModelFolderError) throw modelFolderFailure(error.dir, error.problem);
     throw error;

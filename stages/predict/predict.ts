@@ -47,7 +47,7 @@ export const predictParamsSchema = {
 
 export const predictStage = defineStageType<PredictParams>({
   name: "predict",
-  version: 1,
+  version: 2,
   description: "Predicts a split or a folder of images into the SSBC submission layout (Predictions/, Binarised/, GroundTruth/)",
   paramsSchema: predictParamsSchema,
   inputs: {

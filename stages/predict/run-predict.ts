@@ -7,9 +7,9 @@ import path from "node:path";
 import type { StageContext, StageOutcome } from "../../pipeline/stage.js";
 import { InputFileError, InputProblems } from "../data/input-problems.js";
 import { openTensorShards, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
-import { loadModelFolder } from "../model/model-folder.js";
 import { backendEnvironment, initBackend, type BackendRequest } from "../runtime/backend.js";
 import { findImages, NoImagesError } from "./image-input.js";
+import { loadInferenceModel } from "./inference-model.js";
 import { itemsToInfer } from "./infer.js";
 import { imageFiles, predictFilesInto, predictSplitInto, tensorNameSource, type ImageFile } from "./predict-images.js";
 import { FALLBACK_THRESHOLD, PREDICT_OUTPUTS, type PredictParams } from "./predict.js";
@@ -38,7 +38,7 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "infer", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail})`);
-  const { model, metadata } = await loadModelFolder(modelDir);
+  const { model, metadata } = await loadInferenceModel(modelDir, ctx.log);
   const problems = new InputProblems();
   let written = 0;
   let groundTruths = 0;

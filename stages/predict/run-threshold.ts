@@ -9,9 +9,9 @@ import { openTensorShards } from "../data/tensor-shards.js";
 import { accumulateHistograms, emptyHistograms } from "../eval/histogram.js";
 import { CURVE_END, scoreProbabilities } from "../eval/pr-curve.js";
 import { sweepThresholds, type SweepPoint } from "../eval/threshold-sweep.js";
-import { loadModelFolder } from "../model/model-folder.js";
 import { backendEnvironment, initBackend, type BackendRequest } from "../runtime/backend.js";
 import { inferSplit, itemsToInfer } from "./infer.js";
+import { loadInferenceModel } from "./inference-model.js";
 import { probabilityLevels } from "./probability.js";
 import { THRESHOLD_OUTPUTS, type ThresholdParams } from "./threshold.js";
 import { THRESHOLD_FILE_VERSION, copyModelWithThreshold, type ThresholdFile } from "./threshold-file.js";
@@ -33,7 +33,7 @@ export async function runThreshold(ctx: StageContext<ThresholdParams>): Promise<
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "infer", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail})`);
-  const { model, metadata } = await loadModelFolder(modelDir);
+  const { model, metadata } = await loadInferenceModel(modelDir, ctx.log);
   const histograms = emptyHistograms();
   try {
     ctx.log(`predicting ${items.length} ${params.split} images (${shards.manifest.size}x${shards.manifest.size}, batches of ${params.batch_size})`);

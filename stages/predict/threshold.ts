@@ -37,7 +37,7 @@ export const thresholdParamsSchema = {
 
 export const thresholdStage = defineStageType<ThresholdParams>({
   name: "threshold",
-  version: 1,
+  version: 2,
   description: "Sweeps binarisation thresholds over a split's pooled pixels and keeps the one of best F1",
   paramsSchema: thresholdParamsSchema,
   inputs: {
