@@ -4,7 +4,8 @@
  * `auto` takes the fastest that loads: native GPU, native CPU, WASM, pure JS. The native
  * packages are optional and loaded with a dynamic import, so their absence (or a missing
  * binding) only removes them from the choice. WASM gets the gradient kernels it lacks
- * upstream (wasm-kernels/) when it activates, so every backend can train.
+ * upstream (wasm-kernels/) when it activates, so every backend can train, and runs on
+ * worker threads (wasm-threads.ts) unless asked for one thread or they cannot start.
  */
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -12,6 +13,7 @@ import { BACKEND_ORDER_NAMES, type BackendPurpose } from "./auto-choice.js";
 import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
 import { installFusedOps } from "./fused-ops/index.js";
 import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
+import { isThreadedBuild, tryWasmThreads, wasmDetail, wasmThreadsWanted, WASM_MAX_THREADS } from "./wasm-threads.js";
 
 export type { BackendName } from "./failures.js";
 export type BackendRequest = "auto" | BackendName;
@@ -29,9 +31,13 @@ export interface BackendInfo {
 export interface InitOptions {
   /** `train` refuses (explicit) or skips (auto) backends that cannot compute gradients. */
   readonly purpose: BackendPurpose;
-  /** Intra-op threads for native TensorFlow (sets TF_NUM_INTRAOP_THREADS before it loads). */
+  /**
+   * Threads: intra-op threads for native TensorFlow (sets TF_NUM_INTRAOP_THREADS before it
+   * loads; its own default otherwise); XNNPACK's threads for wasm (default: the machine's
+   * cores, at most 8; 1 is the single-threaded build). The cpu backend has one.
+   */
   readonly threads?: number;
-  /** Told why `auto` skipped a backend and which one it took. */
+  /** Told why `auto` skipped a backend and which one it took, and why wasm runs on fewer threads than asked. */
   readonly log?: (message: string) => void;
 }
 
@@ -87,7 +93,7 @@ function activate(name: BackendName, options: InitOptions): Promise<BackendInfo>
     case "cpu":
       return activateCpu();
     case "wasm":
-      return activateWasm();
+      return activateWasm(options);
     case "tensorflow":
     case "tensorflow-gpu":
       return activateNative(name, options);
@@ -118,7 +124,7 @@ export function wasmDistDir(): string | null {
   return dir ? `${path.join(dir, "dist")}${path.sep}` : null;
 }
 
-async function activateWasm(): Promise<BackendInfo> {
+async function activateWasm(options: InitOptions): Promise<BackendInfo> {
   const fix = "npm install @tensorflow/tfjs-backend-wasm@" + tf.version_core;
   const dist = wasmDistDir();
   if (!dist) throw new RuntimeError({ reason: "backend-unavailable", backend: "wasm", why: "@tensorflow/tfjs-backend-wasm is not installed", fix });
@@ -127,9 +133,16 @@ async function activateWasm(): Promise<BackendInfo> {
   // The gradient kernels training needs, on XNNPACK convolutions and matrix products.
   const { registerWasmTrainingKernels } = await import("./wasm-kernels/register.js");
   registerWasmTrainingKernels();
-  await setBackendChecked("wasm", "wasm", fix);
-  // Upstream switches threads off in Node: one thread, SIMD when the CPU has it.
-  return { name: "wasm", version: wasm.version_wasm, threads: wasm.getThreadsCount(), detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} (XNNPACK, single thread)` };
+  const wanted = wasmThreadsWanted(options.threads);
+  if (wanted > 1) {
+    // The package folder: dist's parent.
+    const host = { env: tf.env(), wasm, packageDir: path.dirname(dist), setBackend: () => tf.setBackend("wasm"), backend: () => tf.backend() };
+    const why = await tryWasmThreads(host, wanted);
+    if (why) options.log?.(`wasm: 1 thread instead of ${wanted}: ${why}`);
+    else if (wanted > WASM_MAX_THREADS) options.log?.(`wasm: ${WASM_MAX_THREADS} threads instead of ${wanted}: tfjs-backend-wasm's pool has ${WASM_MAX_THREADS}`);
+  }
+  if (tf.getBackend() !== "wasm") await setBackendChecked("wasm", "wasm", fix);
+  return { name: "wasm", version: wasm.version_wasm, threads: wasm.getThreadsCount(), detail: wasmDetail(wasm.version_wasm, isThreadedBuild(tf.backend())) };
 }
 
 interface NativeBinding {

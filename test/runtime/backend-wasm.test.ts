@@ -1,11 +1,16 @@
+import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { initBackend } from "../../stages/runtime/backend.js";
+import { backendEnvironment, initBackend } from "../../stages/runtime/backend.js";
+import { wasmThreadsWanted } from "../../stages/runtime/wasm-threads.js";
 
 describe("initBackend wasm", () => {
-  it("loads the .wasm files in Node and matches the cpu backend on a convolution", async () => {
-    const info = await initBackend("wasm", { purpose: "train" });
-    expect(info).toMatchObject({ name: "wasm", version: "4.22.0", threads: 1 });
+  it("loads the .wasm files in Node on the 2 threads asked for, and matches the cpu backend on a convolution", async () => {
+    const logs: string[] = [];
+    const info = await initBackend("wasm", { purpose: "train", threads: 2, log: (line) => logs.push(line) });
+    expect(info).toMatchObject({ name: "wasm", version: "4.22.0", threads: 2, detail: "@tensorflow/tfjs-backend-wasm 4.22.0 (XNNPACK, threaded build)" });
+    expect(backendEnvironment(info)).toMatchObject({ backend: "wasm", threads: 2 });
+    expect(logs).toEqual([]);
     expect(tf.getBackend()).toBe("wasm");
 
     const input = Array.from({ length: 1 * 7 * 7 * 3 }, (_, i) => Math.sin(i));
@@ -28,5 +33,11 @@ describe("initBackend wasm", () => {
     ];
     expect(pickAuto(probes)).toBe("wasm");
     expect(pickAuto(probes.map((p) => ({ ...p, available: false })))).toBeNull();
+  });
+
+  it("asks for every core unless told, and one thread at least", () => {
+    expect(wasmThreadsWanted(undefined)).toBe(os.availableParallelism());
+    expect(wasmThreadsWanted(3)).toBe(3);
+    expect(wasmThreadsWanted(0)).toBe(1);
   });
 });

@@ -147,9 +147,10 @@ async function compareWithCpu(cases: readonly Case[]): Promise<void> {
 
 describe("wasm training kernels", () => {
   beforeAll(async () => {
-    // initBackend registers the kernels; training on wasm is allowed because of them.
-    const info = await initBackend("wasm", { purpose: "train" });
-    expect(info.name).toBe("wasm");
+    // initBackend registers the kernels; training on wasm is allowed because of them. On
+    // threads: the heap is shared memory then, grown by one thread, read by all.
+    const info = await initBackend("wasm", { purpose: "train", threads: 2 });
+    expect(info).toMatchObject({ name: "wasm", threads: 2 });
   });
 
   it("initBackend registered them; registering again changes nothing", () => {
@@ -248,6 +249,25 @@ describe("wasm training kernels", () => {
       { label: "aligned corners: upstream's kernel", run: grad([1, 3, 3, 2], [6, 6], true, false, values(r, 6 * 6 * 2)) },
       { label: "batch 1 whole", run: grad([1, 3, 5, 4], [6, 10], false, false, values(r, 6 * 10 * 4)) },
     ]);
+  });
+
+  it("kernels reading the heap directly stay right after it grows (shared memory on threads)", async () => {
+    await tf.setBackend("wasm");
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    const shape = [2, 6, 5, 4];
+    const data = values(rng(9), size(shape));
+    const early = tf.tensor(data, shape); // placed before the heap grows
+    const before = heap().byteLength;
+    const big = tf.zeros([before / 4 + 1]); // more than the whole heap: it has to grow
+    expect(heap().byteLength).toBeGreaterThan(before);
+    expect(heap()).toBeInstanceOf(SharedArrayBuffer);
+    const ops = (x: tf.Tensor) => [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1]), ...tf.split(x, [2, 3], 2), tf.tile(tf.slice(x, [0, 0, 0, 0], [1, 1, 1, 4]), [2, 3, 1, 1])];
+    const onWasm = tf.tidy(() => ops(early).map((t) => t.dataSync() as Float32Array));
+    tf.dispose([early, big]);
+    await tf.setBackend("cpu");
+    const onCpu = tf.tidy(() => ops(tf.tensor(data, shape)).map((t) => t.dataSync() as Float32Array));
+    await tf.setBackend("wasm");
+    onCpu.forEach((expected, i) => expect(relativeError(onWasm[i] as Float32Array, expected), `op ${i}`).toBeLessThan(1e-6));
   });
 
   it("tf.grads of a conv -> depthwise -> conv -> conv net match the cpu backend", async () => {
