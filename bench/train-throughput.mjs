@@ -4,7 +4,9 @@
 // Random inputs; warm-up steps are not timed.
 // --fused off runs training-mode batch norm as tfjs's own small ops on the tensorflow
 // backend instead of TensorFlow's FusedBatchNormV3 / FusedBatchNormGradV3.
-// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|cpu] [--steps 5] [--size 224] [--batch 8] [--fused on|off] [--infer-only]
+// --threads N: XNNPACK threads for wasm (default: every core, at most 8), intra-op threads
+// for native TensorFlow (default: its own).
+// Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|wasm|cpu] [--threads N] [--steps 5] [--size 224] [--batch 8] [--fused on|off] [--infer-only]
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { buildMuNet } from "../dist/stages/model/mu-net.js";
@@ -17,6 +19,7 @@ import { createOptimizer } from "../dist/stages/train/optimizers.js";
 const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "auto" },
+    threads: { type: "string" },
     steps: { type: "string", default: "5" },
     size: { type: "string", default: "224" },
     batch: { type: "string", default: "8" },
@@ -28,7 +31,8 @@ const steps = Number(values.steps);
 const size = Number(values.size);
 const batch = Number(values.batch);
 const inferOnly = values["infer-only"];
-const backend = await initBackend(values.backend, { purpose: inferOnly ? "infer" : "train" });
+const threads = values.threads === undefined ? undefined : Number(values.threads);
+const backend = await initBackend(values.backend, { purpose: inferOnly ? "infer" : "train", threads, log: (line) => console.error(line) });
 if (values.fused === "off") uninstallFusedOps();
 const loss = lossFunction("dice");
 const x = tf.randomUniform([batch, size, size, 3], -1, 1);
@@ -82,7 +86,7 @@ const result = {
   infer_images_per_s: await inferRate(),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
 };
-console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}, fused batch norm ${result.fused_batch_norm ? "on" : "off"}`);
+console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}, fused batch norm ${result.fused_batch_norm ? "on" : "off"}`);
 const rate = (value) => (value === null ? "not measured" : `${value.toFixed(2)} images/s`);
 console.log(`  train, encoder frozen   ${rate(result.train_frozen_encoder_images_per_s)}`);
 console.log(`  train, all layers       ${rate(result.train_all_images_per_s)}`);
