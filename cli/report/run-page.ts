@@ -108,10 +108,16 @@ function stagesHtml(stages: readonly StageRunEntry[]): string {
   return htmlTable(["stage", "type", "status", "time", "", "why"], rows, { numeric: [3], className: "wide stages", columnClass: { 4: "barcell" } });
 }
 
+/** More changed params than this are folded away behind a summary line. */
+const MAX_OPEN_CHANGES = 12;
+
 function changesHtml(report: RunReport): string {
   if (report.previous === null) return '<p class="note">The first run of this experiment in this runs folder: nothing to compare with.</p>';
   const title = `<p class="note">Params of the config that differ from the previous run of this experiment, ${escapeHtml(report.previous.id)}.</p>`;
   if (report.previous.params.length === 0) return `${title}<p class="note">None: the same config.</p>`;
   const rows = report.previous.params.map((row) => [raw(`<code>${escapeHtml(row.key)}</code>`), formatParam(row.values[0]), formatParam(row.values[1])]);
-  return `${title}${htmlTable(["param", "previous run", "this run"], rows)}`;
+  const table = htmlTable(["param", "previous run", "this run"], rows);
+  // A reshaped experiment (stages added) can differ in dozens of params: keep the page scannable.
+  if (rows.length <= MAX_OPEN_CHANGES) return `${title}${table}`;
+  return `${title}<details><summary>${rows.length} params differ (show them)</summary>${table}</details>`;
 }
