@@ -200,6 +200,16 @@ describe("wasm training kernels", () => {
       { label: "mean [3] (upstream)", run: () => tf.mean(x(), 3) },
       { label: "int32 sum [0] (upstream)", run: () => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], "int32"), 0) },
     ];
+    // Rows in 15 blocks of 240 averaged on XNNPACK; 257 rows (a prime) summed one by one.
+    const blocks = [4, 30, 30, 3];
+    const blocksData = values(r, size(blocks));
+    const prime = values(r, 257 * 6);
+    cases.push(
+      { label: "sum [0,1,2] of 3600 rows", run: () => tf.sum(tf.tensor(blocksData, blocks), [0, 1, 2]) },
+      { label: "mean [0,1,2] of 3600 rows", run: () => tf.mean(tf.tensor(blocksData, blocks), [0, 1, 2], true) },
+      { label: "sum [0] of 257 rows", run: () => tf.sum(tf.tensor(prime, [257, 6]), 0) },
+      { label: "mean [0] of 257 rows", run: () => tf.mean(tf.tensor(prime, [257, 2, 3]), 0) },
+    );
     await compareWithCpu(cases);
   });
 
@@ -249,6 +259,22 @@ describe("wasm training kernels", () => {
       { label: "aligned corners: upstream's kernel", run: grad([1, 3, 3, 2], [6, 6], true, false, values(r, 6 * 6 * 2)) },
       { label: "batch 1 whole", run: grad([1, 3, 5, 4], [6, 10], false, false, values(r, 6 * 10 * 4)) },
     ]);
+  });
+
+  it("Identity (tf.clone, and every tensor the gradient tape saves) shares the data; either tensor outlives the other", async () => {
+    await tf.setBackend("wasm");
+    const ids = () => tf.engine().backend.numDataIds();
+    for (const [values, dtype] of [[[1.5, -2, 3, 4], "float32"], [[1, -2, 3, 4], "int32"], [[1, 0, 1, 1], "bool"]] as const) {
+      const x = tf.tensor(values as unknown as number[], [2, 2], dtype);
+      const before = ids();
+      const y = tf.clone(x);
+      expect(ids()).toBe(before);
+      x.dispose();
+      expect(Array.from(y.dataSync()), dtype).toEqual(values);
+      expect(y.dtype).toBe(dtype);
+      y.dispose();
+      expect(ids()).toBe(before - 1);
+    }
   });
 
   it("kernels reading the heap directly stay right after it grows (shared memory on threads)", async () => {

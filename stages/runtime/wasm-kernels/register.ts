@@ -2,7 +2,7 @@
  * Registers the gradient kernels the WASM backend lacks for training (Conv2DBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and -Filter) and replaces slow ones a MU-Net training
  * step spends time in (Conv2DBackpropInput, Tile, SplitV, ResizeNearestNeighborGrad, Sum and
- * Mean over leading axes), all as
+ * Mean over leading axes, and Identity, which shares instead of copying), all as
  * compositions of its fast (XNNPACK) kernels plus heap copies. The replacements keep the
  * upstream kernel for the cases they do not cover. Importing this module loads the WASM
  * backend package first, so its own registrations cannot later overwrite ours.
@@ -18,6 +18,7 @@ import { broadcastTile, leadingBroadcast } from "./tile.js";
 
 /** The kernels `registerWasmTrainingKernels` registers; training on wasm needs the last three. */
 export const WASM_TRAINING_KERNELS = [
+  tf.Identity,
   tf.Sum,
   tf.Mean,
   tf.ResizeNearestNeighborGrad,
@@ -116,6 +117,19 @@ const resizeGradKernel: tf.KernelFunc = ({ inputs, backend, attrs = {} }) => {
   return blockSumGrad(backend as tf.KernelBackend, dy, ...scale);
 };
 
+/**
+ * Identity shares the input's data (one more reference), as the cpu and webgl backends do; the
+ * wasm backend's copies it, and the gradient tape clones every tensor it saves for the backward
+ * pass (about 5% of a MU-Net training step, and a second copy of every saved activation).
+ * Kernels never write into their inputs, so sharing is safe.
+ */
+const identityKernel: tf.KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const x = input(inputs, "x");
+  if (x.dtype === "string") return fallback(tf.Identity, { inputs, backend, attrs });
+  (backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+};
+
 function reduceKernel(kernelName: string, mean: boolean): tf.KernelFunc {
   return ({ inputs, backend, attrs = {} }) => {
     const x = input(inputs, "x");
@@ -126,6 +140,7 @@ function reduceKernel(kernelName: string, mean: boolean): tf.KernelFunc {
 }
 
 const KERNELS: Record<(typeof WASM_TRAINING_KERNELS)[number], tf.KernelFunc> = {
+  [tf.Identity]: identityKernel,
   [tf.Sum]: reduceKernel(tf.Sum, false),
   [tf.Mean]: reduceKernel(tf.Mean, true),
   [tf.ResizeNearestNeighborGrad]: resizeGradKernel,
@@ -137,7 +152,7 @@ const KERNELS: Record<(typeof WASM_TRAINING_KERNELS)[number], tf.KernelFunc> = {
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterKernel,
 };
 
-/** Idempotent. Replaces existing registrations for "wasm" (upstream's Sum, Mean, ResizeNearestNeighborGrad, Tile, SplitV and Conv2DBackpropInput), keeping them for the cases ours leave. */
+/** Idempotent. Replaces existing registrations for "wasm" (upstream's Identity, Sum, Mean, ResizeNearestNeighborGrad, Tile, SplitV and Conv2DBackpropInput), keeping them for the cases ours leave. */
 export function registerWasmTrainingKernels(): void {
   for (const kernelName of WASM_TRAINING_KERNELS) {
     const kernelFunc = KERNELS[kernelName];
