@@ -277,6 +277,36 @@ describe("wasm training kernels", () => {
     }
   });
 
+  it("Sum and Mean gradients over leading axes broadcast dy (same values as dy * ones); other axes keep tfjs's", async () => {
+    await tf.setBackend("wasm");
+    const shape = [2, 3, 4, 5];
+    const weights = values(rng(10), 3 * 4 * 5);
+    const w = () => tf.tensor(weights, [3, 4, 5]);
+    const ids = tf.engine().backend.numDataIds();
+    const grads = tf.tidy(() => {
+      const x = tf.zeros(shape);
+      const of = (f: (x: tf.Tensor) => tf.Tensor) => tf.grad((v: tf.Tensor) => f(v).sum())(x).dataSync() as Float32Array;
+      return {
+        sum: of((v) => tf.sum(v, [0]).mul(w())),
+        mean: of((v) => tf.mean(v, [1, 0], true).mul(w().slice([0, 0, 0], [1, 4, 5]))),
+        meanAll: of((v) => tf.mean(v).mul(3)),
+        other: of((v) => tf.sum(v, [1, 2]).mul(tf.tensor([1, 2, 3, 4, 5]))),
+      };
+    });
+    expect(tf.engine().backend.numDataIds()).toBe(ids);
+    const at = (i: number) => [Math.floor(i / 60), Math.floor(i / 20) % 3, Math.floor(i / 5) % 4, i % 5] as const;
+    grads.sum.forEach((g, i) => expect(g).toBe(weights[i % 60]));
+    grads.mean.forEach((g, i) => expect(g).toBeCloseTo((weights[i % 20] ?? NaN) / 6, 6));
+    grads.meanAll.forEach((g) => expect(g).toBeCloseTo(3 / 120, 7));
+    grads.other.forEach((g, i) => expect(g).toBe(at(i)[3] + 1));
+
+    // No full-size ones multiplied in (tfjs's gradient): one Tile of dy / n.
+    const profile = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.mean(v, [0, 1, 2]).sum())(tf.zeros(shape)));
+    const fullSize = profile.kernels.filter((k) => k.outputShapes.some((s) => s?.join() === shape.join())).map((k) => k.name);
+    expect(fullSize).toEqual(expect.arrayContaining(["Tile"]));
+    expect(fullSize).not.toContain("Multiply");
+  });
+
   it("kernels reading the heap directly stay right after it grows (shared memory on threads)", async () => {
     await tf.setBackend("wasm");
     const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;

@@ -11,6 +11,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs";
 import { backpropFilterInfo, conv2dBackpropFilter, depthwiseBackpropFilter } from "./conv-backprop-filter.js";
 import { conv2dBackpropInput, conv2dBackpropInputInfo, depthwiseBackpropInput } from "./conv-backprop-input.js";
+import { registerReduceGradients } from "./reduce-grads.js";
 import { leadingAxes, reduceLeading } from "./reduce.js";
 import { blockSumGrad, wholeScale } from "./resize-grad.js";
 import { splitFloat32 } from "./split.js";
@@ -152,8 +153,13 @@ const KERNELS: Record<(typeof WASM_TRAINING_KERNELS)[number], tf.KernelFunc> = {
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterKernel,
 };
 
-/** Idempotent. Replaces existing registrations for "wasm" (upstream's Identity, Sum, Mean, ResizeNearestNeighborGrad, Tile, SplitV and Conv2DBackpropInput), keeping them for the cases ours leave. */
+/**
+ * Idempotent. Replaces existing registrations for "wasm" (upstream's Identity, Sum, Mean,
+ * ResizeNearestNeighborGrad, Tile, SplitV and Conv2DBackpropInput), keeping them for the cases
+ * ours leave, and the Sum and Mean gradients over leading axes (reduce-grads.ts).
+ */
 export function registerWasmTrainingKernels(): void {
+  registerReduceGradients();
   for (const kernelName of WASM_TRAINING_KERNELS) {
     const kernelFunc = KERNELS[kernelName];
     const existing = tf.getKernel(kernelName, "wasm");
