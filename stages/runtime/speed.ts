@@ -17,7 +17,7 @@ export const SPEED_CONDITIONS = "MU-Net 224x224, batch 8, measured on a 2-core A
 export const EXPECTED_SPEED: Readonly<Record<BackendName, SpeedExpectation>> = {
   "tensorflow-gpu": { train: null, infer: null, note: "not measured here (no GPU); the fastest by far where a CUDA GPU is present" },
   tensorflow: { train: 12.2, infer: 42, note: "native TensorFlow, all cores; fused batch norm" },
-  wasm: { train: 1.3, infer: 9.1, note: "single thread; mu-pipe's gradient kernels on XNNPACK" },
+  wasm: { train: 2.4, infer: 13.5, note: "2 threads (1 thread: train 1.8, infer 8.8); mu-pipe's gradient kernels on XNNPACK" },
   cpu: { train: 0.01, infer: 1, note: "pure JavaScript: for tests and tiny models only" },
 };
 

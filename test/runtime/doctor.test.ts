@@ -60,6 +60,6 @@ describe("mu-pipe doctor", () => {
     const report = JSON.parse(json.text()) as { version: number; backends: { name: string; available: boolean; expected: { infer: number | null } }[] };
     expect(report.version).toBe(1);
     expect(report.backends.map((b) => b.name)).toEqual(["tensorflow-gpu", "tensorflow", "wasm", "cpu"]);
-    expect(report.backends.find((b) => b.name === "wasm")?.expected.infer).toBe(9.1);
+    expect(report.backends.find((b) => b.name === "wasm")?.expected.infer).toBe(13.5);
   });
 });
