@@ -85,7 +85,7 @@ function settingsSchema(): JsonSchema {
             default: DEFAULT_BACKEND,
             description: "`auto` picks the fastest backend that loads.",
           },
-          threads: { type: "integer", minimum: 1, description: "Worker threads for the CPU and wasm backends." },
+          threads: { type: "integer", minimum: 1, description: "Threads for the wasm backend (default: every core, at most 8) and native TensorFlow's intra-op pool; the cpu backend uses one." },
         },
       },
       runs_dir: {
