@@ -1,5 +1,5 @@
 /**
- * Finding runs on disk for `runs`, `show` and `compare`.
+ * Finding runs on disk for `runs`, `show`, `report` and `compare`.
  *
  * A run is a folder `runs/<UTC timestamp>-<experiment>/` holding run.json, metrics.json,
  * config.yaml, logs/ and artifacts/. `runs/latest` is a symlink to the newest run and
@@ -270,4 +270,13 @@ function isCode(error: unknown, code: string): boolean {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The run folder named by a command's one optional positional (default `latest`), for
+ * commands that act on a single run (`show`, `report`).
+ */
+export async function singleRunArgument(command: string, positionals: readonly string[], runsDir: string, cwd: string, usage: string): Promise<string> {
+  if (positionals.length > 1) throw new MuPipeError({ reason: "usage", message: `${command} takes one run`, hint: usage });
+  return resolveRun(path.resolve(cwd, runsDir), positionals[0] ?? "latest", cwd);
 }

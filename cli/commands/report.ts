@@ -1,12 +1,11 @@
 /** `mu-pipe report [<run>]`: rebuilds a run's report.html and prints where it is. */
 import path from "node:path";
 
-import { MuPipeError } from "../../pipeline/failure.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { relativePath } from "../output/format.js";
 import { loadRegistry } from "../registry.js";
-import { resolveRun } from "../run-lookup.js";
+import { singleRunArgument } from "../run-lookup.js";
 
 const usage = `usage: mu-pipe report [<run>] [options]
 
@@ -30,8 +29,7 @@ export const reportCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
-    if (positionals.length > 1) throw new MuPipeError({ reason: "usage", message: "report takes one run", hint: usage });
-    const dir = await resolveRun(path.resolve(io.cwd, values["runs-dir"]), positionals[0] ?? "latest", io.cwd);
+    const dir = await singleRunArgument("report", positionals, values["runs-dir"], io.cwd, usage);
     const { writeRunReport } = await import("../report/write-report.js");
     const out = await writeRunReport(dir, await loadRegistry(io.env, io.cwd), values.out === undefined ? undefined : path.resolve(io.cwd, values.out));
     io.out(relativePath(io.cwd, out));

@@ -1,11 +1,8 @@
 /** `mu-pipe show <run>`: one run's stages (status, reason, duration, artifact) and metrics. */
-import path from "node:path";
-
-import { MuPipeError } from "../../pipeline/failure.js";
 import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { renderRunDetails, runDetailsAsJson } from "../output/run-details.js";
-import { readRun, resolveRun } from "../run-lookup.js";
+import { readRun, singleRunArgument } from "../run-lookup.js";
 
 const usage = `usage: mu-pipe show [<run>] [options]
 
@@ -25,10 +22,8 @@ export const showCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
-    if (positionals.length > 1) throw new MuPipeError({ reason: "usage", message: "show takes one run", hint: usage });
     const format = formatOption(values.format, ["text", "json"], usage);
-    const query = positionals[0] ?? "latest";
-    const dir = await resolveRun(path.resolve(io.cwd, values["runs-dir"]), query, io.cwd);
+    const dir = await singleRunArgument("show", positionals, values["runs-dir"], io.cwd, usage);
     const run = await readRun(dir);
     io.out(format === "json" ? runDetailsAsJson(run) : renderRunDetails(run, io.cwd));
     return 0;
