@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../stages/runtime/backend.js";
 import { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, wasmHasTrainingKernels } from "../../stages/runtime/wasm-kernels/register.js";
+import { relativeError } from "./relative-error.js";
 
 /** Deterministic random numbers (mulberry32), so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -116,16 +117,6 @@ function runAll(cases: readonly Case[]): Result[] {
   );
 }
 
-/** max |a - b| over max |b|: the error relative to the result's scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  b.forEach((v, i) => {
-    diff = Math.max(diff, Math.abs((a[i] ?? NaN) - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return scale === 0 ? diff : diff / scale;
-}
 
 async function compareWithCpu(cases: readonly Case[]): Promise<void> {
   await tf.setBackend("wasm");

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolvePackageDir } from "../../stages/runtime/native-package.js";
 import { tryWasmThreads, type WasmThreadsHost } from "../../stages/runtime/wasm-threads.js";
+import { relativeError } from "./relative-error.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,16 +43,6 @@ async function trainStep(threads: number, tmp: string): Promise<StepResult> {
   return { ...result, grads: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
 }
 
-/** max |a - b| over max |b|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  b.forEach((v, i) => {
-    diff = Math.max(diff, Math.abs((a[i] ?? NaN) - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return scale === 0 ? diff : diff / scale;
-}
 
 describe("wasm backend on threads", () => {
   let tmp = "";
