@@ -141,6 +141,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       artifactDigest: record.artifactDigest,
       durationMs: 0,
       environment: record.environment ?? null,
+      computedMs: record.durationMs,
     });
     await runDir.setMetrics(stage.id, record.metrics);
     sink.emit({ type: "stage-reused", id: stage.id, reason, artifactDigest: record.artifactDigest });

@@ -89,6 +89,8 @@ export interface StageRunEntry {
   readonly error: string | null;
   /** What the stage ran on (for a reused stage: what the run that made it ran on); null when it reports nothing. */
   readonly environment?: StageEnvironment | null;
+  /** For a reused stage: how long computing it took in the run that made it (the time the cache saved). */
+  readonly computedMs?: number;
 }
 
 /** `runs/<id>/run.json`, rewritten atomically as the run progresses. */

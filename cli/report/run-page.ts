@@ -100,12 +100,17 @@ function stagesHtml(stages: readonly StageRunEntry[]): string {
       stage.id,
       stage.uses,
       raw(statusBadge(badge, STATUS_TEXT[stage.status] ?? stage.status)),
-      ran ? formatDuration(stage.durationMs ?? 0) : stage.status === "reused" ? "cached" : null,
+      ran ? formatDuration(stage.durationMs ?? 0) : stage.status === "reused" ? cachedTime(stage) : null,
       raw(ran ? `<div class="bar" style="width:${width.toFixed(1)}%"></div>` : ""),
       stage.error ? raw(`<span class="error">${escapeHtml(stage.error)}</span>`) : stage.reason || null,
     ];
   });
   return htmlTable(["stage", "type", "status", "time", "", "why"], rows, { numeric: [3], className: "wide stages", columnClass: { 4: "barcell" } });
+}
+
+/** A reused stage's time: none now, and what computing it took once (when the record says). */
+function cachedTime(stage: StageRunEntry): string {
+  return stage.computedMs === undefined ? "cached" : `cached (took ${formatDuration(stage.computedMs)})`;
 }
 
 /** More changed params than this are folded away behind a summary line. */

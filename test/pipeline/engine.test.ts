@@ -39,6 +39,7 @@ describe("mu-pipe run", () => {
     await rig.write("exp.yaml", DIAMOND);
     await rig.cli("run", "exp.yaml");
     const first = await fs.realpath(path.join(rig.dir, "runs/latest"));
+    const computed = (await rig.readJson<RunRecord>("runs/latest/run.json")).stages.find((s) => s.id === "a")?.durationMs;
     await rig.takeCalls();
     await new Promise((resolve) => setTimeout(resolve, 1100)); // run ids have one-second resolution
     expect((await rig.cli("run", "exp.yaml")).code).toBe(0);
@@ -47,6 +48,8 @@ describe("mu-pipe run", () => {
     expect(await fs.realpath(path.join(rig.dir, "runs/latest"))).not.toBe(first);
     expect(statuses(run)).toEqual({ c: "reused", a: "reused", b: "reused" });
     expect(run.stages.find((s) => s.id === "a")?.environment).toEqual({ engine: "toy", threads: 1 });
+    // The time the cache saved: what computing the stage took in the first run.
+    expect(run.stages.find((s) => s.id === "a")).toMatchObject({ durationMs: 0, computedMs: computed });
     expect(await fs.readFile(path.join(rig.dir, "runs/latest/artifacts/c/out"), "utf8")).toBe("hello world!");
     const metrics = await rig.readJson<RunMetrics>("runs/latest/metrics.json");
     expect(metrics.stages.c).toEqual({ chars: 12 });

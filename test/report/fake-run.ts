@@ -75,6 +75,7 @@ export async function writeFakeRun(runsDir: string, options: FakeRunOptions): Pr
       durationMs: status === "reused" ? 0 : status === "skipped" ? null : 1000 * (i + 1),
       error: status === "failed" ? "loss became NaN at epoch 2" : null,
       environment: uses === "finetune" ? { backend: "cpu", backend_version: "4.22.0", threads: 2 } : null,
+      ...(status === "reused" ? { computedMs: 4_500 } : {}),
     };
   };
   const stages = STAGES.map((s, i) => entry(s.id, s.uses, i));

@@ -93,7 +93,7 @@ describe("a run's report.html", () => {
   });
 
   it("lists every stage with its time and whether it ran or came from the cache", () => {
-    expect(html).toMatch(/<td>load<\/td><td>load<\/td><td><span class="status status-reused">reused \(cache hit\)<\/span><\/td><td class="num">cached<\/td>/);
+    expect(html).toMatch(/<td>load<\/td><td>load<\/td><td><span class="status status-reused">reused \(cache hit\)<\/span><\/td><td class="num">cached \(took 4\.5s\)<\/td>/);
     expect(html).toMatch(/<td>finetune2<\/td><td>finetune<\/td><td><span class="status status-ran">ran<\/span><\/td><td class="num">3\.0s<\/td>/);
     expect(html).toContain("cpu 4.22.0, 2 threads");
   });
