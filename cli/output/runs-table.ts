@@ -6,13 +6,17 @@ import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
 import { formatDuration, formatMetricValue, formatTimestamp } from "./format.js";
 import { renderTable, type Column } from "./table.js";
 
-/** Metric names that read as a model's quality, best first. */
-const HEADLINE = [/f1/i, /dice/i, /loss/i] as const;
+/** Metric names that read as a model's quality, best first: the plain figure before its variants. */
+const HEADLINE = [/^f1$/i, /f1/i, /dice/i, /loss/i] as const;
+
+/** Spreads (`f1_std`) qualify a figure; they are not headlines themselves. */
+const NOT_HEADLINE = /_std$/i;
 
 /**
  * Up to `max` flattened metric keys (`evaluate.f1`) worth a column: numeric metrics whose
- * name contains f1, dice or loss. Keys most runs have come first, then f1 before dice
- * before loss, then later stages (closer to the final model) before earlier ones.
+ * name contains f1, dice or loss (not their `_std`). Keys most runs have come first, then
+ * `f1` itself before other f1s before dice before loss, then later stages (closer to the
+ * final model) before earlier ones.
  */
 export function pickHeadlineMetrics(runs: readonly RunSummary[], max = 3): string[] {
   const seen = new Map<string, { count: number; rank: number; position: number }>();
@@ -21,7 +25,7 @@ export function pickHeadlineMetrics(runs: readonly RunSummary[], max = 3): strin
     flat.forEach(([key, value], position) => {
       if (typeof value !== "number") return;
       const name = key.slice(key.indexOf(".") + 1);
-      const rank = HEADLINE.findIndex((pattern) => pattern.test(name));
+      const rank = NOT_HEADLINE.test(name) ? -1 : HEADLINE.findIndex((pattern) => pattern.test(name));
       if (rank < 0) return;
       const entry = seen.get(key);
       if (entry) {

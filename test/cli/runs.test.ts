@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { runsCommand } from "../../cli/commands/runs.js";
 import { showCommand } from "../../cli/commands/show.js";
-import { listRuns, resolveRun } from "../../cli/run-lookup.js";
+import { pickHeadlineMetrics } from "../../cli/output/runs-table.js";
+import { listRuns, resolveRun, type RunSummary } from "../../cli/run-lookup.js";
 import { MuPipeError, type Failure } from "../../pipeline/failure.js";
 import type { RunMetrics, RunRecord, StageRunEntry } from "../../pipeline/formats.js";
 
@@ -163,6 +164,21 @@ describe("resolveRun", () => {
 });
 
 describe("mu-pipe runs", () => {
+  it("heads the table with the plain f1 of the last scoring stage, never a spread", () => {
+    const run = {
+      record: { stages: [{ id: "finetune2" }, { id: "threshold" }, { id: "evaluate" }] },
+      metrics: {
+        version: 1,
+        stages: {
+          finetune2: { best_val_dice: 0.93, best_val_loss: 0.1 },
+          threshold: { threshold: 0.4, f1: 0.95 },
+          evaluate: { f1: 0.91, f1_std: 0.01, prob_f1: 0.915, pooled_f1: 0.912 },
+        },
+      },
+    } as unknown as RunSummary;
+    expect(pickHeadlineMetrics([run])).toEqual(["evaluate.f1", "threshold.f1", "evaluate.pooled_f1"]);
+  });
+
   it("prints a table, newest first, with headline metrics", async () => {
     const io = captureIO(cwd);
     expect(await runsCommand.run([], io)).toBe(0);
