@@ -19,6 +19,8 @@ export interface FoldersSource {
   readonly mask_name?: string;
   /** Alternative to mask_name: a regex over mask file names whose group `name` (or group 1) is the image's name. */
   readonly mask_regex?: string;
+  /** Regex over image base names whose named groups become attributes (for evaluate's breakdowns), e.g. `^(?<kind>[a-z]+)_`. */
+  readonly name_attributes?: string;
   readonly mask?: MaskEncoding;
 }
 
@@ -208,6 +210,11 @@ export const loadParamsSchema = {
           masks: pathSchema("Masks folder, relative to the experiment file, mirroring the images' sub-folders"),
           mask_name: { type: "string", pattern: "\\{name\\}", description: "Mask file name for image `<name>.<ext>`, e.g. `{name}_mask.png` (default: any image file named `<name>.*`)" },
           mask_regex: { type: "string", minLength: 1, description: "Regex over mask file names; group `name` (or group 1) is the image's base name" },
+          name_attributes: {
+            type: "string",
+            minLength: 1,
+            description: "Regex over image base names; each named group becomes an attribute that evaluate breaks its scores down by, e.g. `^(?<kind>[a-z]+)_` gives kind=webcam for webcam_12.jpg",
+          },
           mask: maskEncodingSchema,
         },
       },

@@ -142,6 +142,25 @@ describe("folders layout", () => {
     expect(regex.manifest.items.map((i) => path.basename(i.mask.path))).toEqual(["x1_mask.png", "x2_mask.png"]);
   });
 
+  it("turns named groups of name_attributes into attributes, and rejects a pattern without usable groups", async () => {
+    const dir = await tempDir("folders-attributes");
+    for (const name of ["webcam_1", "webcam_2", "unityeyes_7", "other"]) {
+      await writeImage(path.join(dir, `img/${name}.jpg`));
+      await writeBinaryMask(path.join(dir, `gt/${name}.png`));
+    }
+    const tagged = await runLoad({ source: { kind: "folders", images: "img", masks: "gt", name_attributes: "^(?<kind>webcam|unityeyes)_(?<n>\\d+)$" } }, { baseDir: dir });
+    expect(tagged.manifest.items.map((i) => [i.id, i.attributes])).toEqual([
+      ["other", { source: "folders" }],
+      ["unityeyes_7", { source: "folders", kind: "unityeyes", n: "7" }],
+      ["webcam_1", { source: "folders", kind: "webcam", n: "1" }],
+      ["webcam_2", { source: "folders", kind: "webcam", n: "2" }],
+    ]);
+    const folders = { kind: "folders", images: "img", masks: "gt" } as const;
+    await expect(runLoad({ source: { ...folders, name_attributes: "^(webcam)_" } }, { baseDir: dir })).rejects.toThrow(/name_attributes "\^\(webcam\)_" has no named group/);
+    await expect(runLoad({ source: { ...folders, name_attributes: "^(?<source>[a-z]+)_" } }, { baseDir: dir })).rejects.toThrow(/group name "source" is set by the loader itself/);
+    await expect(runLoad({ source: { ...folders, name_attributes: "(?<kind>" } }, { baseDir: dir })).rejects.toThrow(/name_attributes is not a valid regular expression/);
+  });
+
   it("reads images and masks from one shared folder with a mask pattern", async () => {
     const dir = await tempDir("folders-shared");
     await writeImage(path.join(dir, "all/e1.jpg"));

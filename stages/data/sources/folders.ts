@@ -57,13 +57,14 @@ export async function scanFolders(source: FoldersSource, baseDir: string): Promi
       : `no mask found (expected ${path.join(maskDir, dirOf(rel), baseName(rel))}.<png|jpg|...>)`;
   };
   const { pairs, problems } = pairByKey(images, masks, expected);
+  const nameAttributes = source.name_attributes !== undefined ? compileNameAttributes(source.name_attributes) : null;
   return {
     candidates: pairs.map((pair) => ({
       id: pair.key.replaceAll("/", "_"),
       image: pair.image,
       mask: pair.mask,
       subject: null,
-      attributes: { source: "folders" },
+      attributes: { source: "folders", ...attributesFromName(nameAttributes, baseName(pair.image)) },
     })),
     problems,
     ignored: [...new Set(ignored)].sort(),
@@ -111,4 +112,27 @@ function compileMaskRegex(source: string): RegExp {
 
 function joinKey(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
+}
+
+/** Attribute names the loader sets itself; `name_attributes` may not shadow them. */
+const RESERVED_ATTRIBUTES = new Set(["source", "subject", "name", "split"]);
+
+function compileNameAttributes(source: string): RegExp {
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source);
+  } catch (error) {
+    throw new Error(`name_attributes is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const groups = Object.keys(new RegExp(`${source}|`).exec("")?.groups ?? {});
+  if (groups.length === 0) throw new Error(`name_attributes ${JSON.stringify(source)} has no named group: write one per attribute, e.g. "^(?<kind>[a-z]+)_"`);
+  const reserved = groups.filter((group) => RESERVED_ATTRIBUTES.has(group));
+  if (reserved.length > 0) throw new Error(`name_attributes: group name ${reserved.map((g) => JSON.stringify(g)).join(", ")} is set by the loader itself; choose another`);
+  return regex;
+}
+
+/** The named groups `regex` matches in an image's base name (none when it does not match). */
+function attributesFromName(regex: RegExp | null, name: string): Record<string, string> {
+  const groups = regex?.exec(name)?.groups ?? {};
+  return Object.fromEntries(Object.entries(groups).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
