@@ -53,7 +53,20 @@ async function packageVersion(): Promise<string> {
   return "unknown";
 }
 
+/**
+ * Output piped into a reader that stops early (`mu-pipe runs | head`) closes the pipe:
+ * that is the reader being done, not an error, so exit quietly as other tools do.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 export function processIO(): CommandIO {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   return {
     cwd: process.cwd(),
     env: process.env,
