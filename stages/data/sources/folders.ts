@@ -95,13 +95,17 @@ function splitPattern(pattern: string): [string, string] {
   return [pattern.slice(0, at), pattern.slice(at + "{name}".length)];
 }
 
-function compileMaskRegex(source: string): RegExp {
-  let regex: RegExp;
+/** `source` as a RegExp, or an error naming the param it came from. */
+function compileRegex(param: string, source: string): RegExp {
   try {
-    regex = new RegExp(source);
+    return new RegExp(source);
   } catch (error) {
-    throw new Error(`mask_regex is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${param} is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function compileMaskRegex(source: string): RegExp {
+  const regex = compileRegex("mask_regex", source);
   const probe = new RegExp(`${source}|`).exec("");
   const hasNameGroup = probe?.groups !== undefined && "name" in probe.groups;
   if (probe === null || (!hasNameGroup && probe.length < 2)) {
@@ -118,12 +122,7 @@ function joinKey(dir: string, name: string): string {
 const RESERVED_ATTRIBUTES = new Set(["source", "subject", "name", "split"]);
 
 function compileNameAttributes(source: string): RegExp {
-  let regex: RegExp;
-  try {
-    regex = new RegExp(source);
-  } catch (error) {
-    throw new Error(`name_attributes is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const regex = compileRegex("name_attributes", source);
   const groups = Object.keys(new RegExp(`${source}|`).exec("")?.groups ?? {});
   if (groups.length === 0) throw new Error(`name_attributes ${JSON.stringify(source)} has no named group: write one per attribute, e.g. "^(?<kind>[a-z]+)_"`);
   const reserved = groups.filter((group) => RESERVED_ATTRIBUTES.has(group));
