@@ -86,7 +86,7 @@ export const evaluateStage = defineStageType<EvaluateParams>({
     return { metrics: headlineMetrics(report) };
   },
   async report(ctx) {
-    const { evaluateReport } = await import("../report/evaluate-report.js");
+    const { evaluateReport } = await import("./evaluate-report.js");
     return evaluateReport(ctx);
   },
 });

@@ -9,7 +9,7 @@ import path from "node:path";
 
 import type { StageRunEntry } from "../../pipeline/formats.js";
 import { METADATA_JSON } from "../model/model-folder.js";
-import { FINETUNE_OUTPUTS } from "../train/finetune.js";
+import { FINETUNE_OUTPUTS } from "../train/finetune-params.js";
 import { ExportError } from "./export-error.js";
 
 /** `best`: the threshold stage's model if there is one, else the finetune's best; `last`: the final epoch's. */

@@ -55,7 +55,7 @@ export const thresholdStage = defineStageType<ThresholdParams>({
     return runThreshold(ctx);
   },
   async report(ctx) {
-    const { thresholdReport } = await import("../report/threshold-report.js");
+    const { thresholdReport } = await import("./threshold-report.js");
     return thresholdReport(ctx);
   },
 });

@@ -17,7 +17,7 @@ import { layersModelWeights, loadLayersModelFolder, loadModelFolder, saveModelFo
 import { buildMuNet, encoderLayerNames, resolveMuNetArgs, type Alpha } from "../model/mu-net.js";
 import { backendEnvironment, initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
-import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune.js";
+import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune-params.js";
 import {
   applyFreeze,
   inferenceModeForFrozenBatchNorm,

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { writeKerasWeights } from "../../stages/model/keras-h5.js";
 import { loadModelFolder, saveModelFolder } from "../../stages/model/model-folder.js";
 import { buildMuNet, encoderLayerNames, kerasBlockIndex } from "../../stages/model/mu-net.js";
-import { FINETUNE_OUTPUTS, finetuneStage } from "../../stages/train/finetune.js";
+import { FINETUNE_OUTPUTS } from "../../stages/train/finetune-params.js";
+import { finetuneStage } from "../../stages/train/finetune.js";
 import { runFinetune } from "../../stages/train/run-finetune.js";
 import { TempDirs, testContext, tinyParams, weightSnapshot, writeTensorFixture } from "./fixtures.js";
 

@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ProgressUpdate, StageContext } from "../../pipeline/stage.js";
 import type { Split } from "../../stages/data/dataset-manifest.js";
 import { TensorShardWriter, type TensorItemInfo } from "../../stages/data/tensor-shards.js";
-import { finetuneParamsSchema, type FinetuneParams } from "../../stages/train/finetune.js";
+import { finetuneParamsSchema, type FinetuneParams } from "../../stages/train/finetune-params.js";
 
 export class TempDirs {
   private readonly dirs: string[] = [];

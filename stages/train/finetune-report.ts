@@ -5,8 +5,8 @@
  */
 import type { ChartMarker, ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
-import { FINETUNE_OUTPUTS } from "../train/finetune.js";
-import { CsvTable } from "./csv-table.js";
+import { CsvTable } from "../report/csv-table.js";
+import { FINETUNE_OUTPUTS } from "./finetune-params.js";
 
 export async function finetuneReport(ctx: StageReportContext): Promise<ReportSection[]> {
   const file = ctx.outputs[FINETUNE_OUTPUTS.history];

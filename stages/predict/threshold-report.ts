@@ -5,9 +5,9 @@
  */
 import type { ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
-import { THRESHOLD_OUTPUTS } from "../predict/threshold.js";
-import { readThresholdFile } from "../predict/threshold-file.js";
-import { CsvTable } from "./csv-table.js";
+import { CsvTable } from "../report/csv-table.js";
+import { THRESHOLD_OUTPUTS } from "./threshold.js";
+import { readThresholdFile } from "./threshold-file.js";
 
 export async function thresholdReport(ctx: StageReportContext): Promise<ReportSection[]> {
   const files = {

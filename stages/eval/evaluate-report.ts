@@ -9,9 +9,9 @@ import path from "node:path";
 
 import type { ReportBlock, ReportImage, ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
-import { PER_IMAGE_FILE } from "../eval/report.js";
+import { CsvTable } from "../report/csv-table.js";
 import { PREDICT_OUTPUTS } from "../predict/predict.js";
-import { CsvTable } from "./csv-table.js";
+import { PER_IMAGE_FILE } from "./report.js";
 
 /** Images shown at each end of the ranking. */
 export const OVERLAYS_PER_END = 6;
