@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
 import { InputFileError, InputProblems } from "../../stages/data/input-problems.js";
-import { FALLBACK_THRESHOLD } from "../../stages/predict/predict.js";
+import { FALLBACK_THRESHOLD } from "../../stages/predict/predict-params.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { readRun, resolveRun } from "../run-lookup.js";

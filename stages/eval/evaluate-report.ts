@@ -10,7 +10,7 @@ import path from "node:path";
 import type { ReportBlock, ReportImage, ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
 import { CsvTable } from "../report/csv-table.js";
-import { PREDICT_OUTPUTS } from "../predict/predict.js";
+import { PREDICT_OUTPUTS } from "../predict/predict-params.js";
 import { PER_IMAGE_FILE } from "./report.js";
 
 /** Images shown at each end of the ranking. */

@@ -12,7 +12,7 @@ import { findImages, NoImagesError } from "./image-input.js";
 import { loadInferenceModel } from "./inference-model.js";
 import { itemsToInfer } from "./infer.js";
 import { imageFiles, predictFilesInto, predictSplitInto, tensorNameSource, type ImageFile } from "./predict-images.js";
-import { FALLBACK_THRESHOLD, PREDICT_OUTPUTS, type PredictParams } from "./predict.js";
+import { FALLBACK_THRESHOLD, PREDICT_OUTPUTS, type PredictParams } from "./predict-params.js";
 import { SubmissionWriter, assignNames } from "./submission.js";
 import { chooseThreshold, readThresholdFile } from "./threshold-file.js";
 

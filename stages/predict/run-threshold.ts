@@ -13,7 +13,7 @@ import { backendEnvironment, initBackend, type BackendRequest } from "../runtime
 import { inferSplit, itemsToInfer } from "./infer.js";
 import { loadInferenceModel } from "./inference-model.js";
 import { probabilityLevels } from "./probability.js";
-import { THRESHOLD_OUTPUTS, type ThresholdParams } from "./threshold.js";
+import { THRESHOLD_OUTPUTS, type ThresholdParams } from "./threshold-params.js";
 import { THRESHOLD_FILE_VERSION, copyModelWithThreshold, type ThresholdFile } from "./threshold-file.js";
 
 export async function runThreshold(ctx: StageContext<ThresholdParams>): Promise<StageOutcome> {

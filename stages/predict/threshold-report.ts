@@ -6,7 +6,7 @@
 import type { ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
 import { CsvTable } from "../report/csv-table.js";
-import { THRESHOLD_OUTPUTS } from "./threshold.js";
+import { THRESHOLD_OUTPUTS } from "./threshold-params.js";
 import { readThresholdFile } from "./threshold-file.js";
 
 export async function thresholdReport(ctx: StageReportContext): Promise<ReportSection[]> {

@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { openTensorShards } from "../../stages/data/tensor-shards.js";
-import { predictParamsSchema, type PredictParams } from "../../stages/predict/predict.js";
+import { predictParamsSchema, type PredictParams } from "../../stages/predict/predict-params.js";
 import { runPredict } from "../../stages/predict/run-predict.js";
 import type { PredictionsFile } from "../../stages/predict/submission.js";
 import { writePng } from "../stages/resize-fixtures.js";

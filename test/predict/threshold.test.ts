@@ -14,7 +14,7 @@ import { sweepThresholds } from "../../stages/eval/threshold-sweep.js";
 import { loadModelFolder } from "../../stages/model/model-folder.js";
 import { probabilityLevels } from "../../stages/predict/probability.js";
 import { runThreshold } from "../../stages/predict/run-threshold.js";
-import { thresholdParamsSchema, type ThresholdParams } from "../../stages/predict/threshold.js";
+import { thresholdParamsSchema, type ThresholdParams } from "../../stages/predict/threshold-params.js";
 import { readThresholdFile } from "../../stages/predict/threshold-file.js";
 import { TempDirs, saveRedChannelModel, saveTinyMuNet, stageContext, withDefaults, writeSyntheticTensors, type SyntheticItem } from "./fixtures.js";
 
