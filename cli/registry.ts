@@ -7,12 +7,12 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { MuPipeError } from "../pipeline/failure.js";
-import { makeRegistry, type StageRegistry } from "../pipeline/registry.js";
+import type { StageRegistry } from "../pipeline/registry.js";
 import type { StageType } from "../pipeline/stage.js";
-import { builtinStageTypes } from "../stages/registry.js";
+import { builtinRegistry } from "../stages/registry.js";
 
 export async function loadRegistry(env: NodeJS.ProcessEnv, cwd: string): Promise<StageRegistry> {
-  const types: StageType[] = [...builtinStageTypes];
+  const types: StageType[] = [];
   for (const entry of (env.MU_PIPE_PLUGINS ?? "").split(path.delimiter).filter(Boolean)) {
     const file = path.resolve(cwd, entry);
     let module: { stageTypes?: unknown };
@@ -26,5 +26,5 @@ export async function loadRegistry(env: NodeJS.ProcessEnv, cwd: string): Promise
     }
     types.push(...(module.stageTypes as StageType[]));
   }
-  return makeRegistry(types);
+  return builtinRegistry(types);
 }

@@ -1,4 +1,5 @@
 /** Every built-in stage type. Modules here stay cheap to import (heavy code loads inside `run`). */
+import { makeRegistry, type StageRegistry } from "../pipeline/registry.js";
 import type { StageType } from "../pipeline/stage.js";
 import { flipAugmentStage } from "./data/flip-augment.js";
 import { loadStage } from "./data/load.js";
@@ -6,6 +7,12 @@ import { resizeStage } from "./data/resize.js";
 import { evaluateStage } from "./eval/evaluate.js";
 import { predictStage } from "./predict/predict.js";
 import { thresholdStage } from "./predict/threshold.js";
+import { RUNTIME_CHOICES } from "./runtime/backend-names.js";
 import { finetuneStage } from "./train/finetune.js";
 
 export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage, finetuneStage, thresholdStage, predictStage, evaluateStage];
+
+/** The built-in stage types (and `extra` ones, e.g. plugins') with the runtime's backend choices. */
+export function builtinRegistry(extra: readonly StageType[] = []): StageRegistry {
+  return makeRegistry([...builtinStageTypes, ...extra], RUNTIME_CHOICES);
+}

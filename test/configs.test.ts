@@ -5,11 +5,10 @@ import { describe, expect, it } from "vitest";
 import { renderExperimentSchema } from "../pipeline/config/experiment-schema.js";
 import { loadExperiment } from "../pipeline/config/load-experiment.js";
 import { buildGraph } from "../pipeline/graph.js";
-import { makeRegistry } from "../pipeline/registry.js";
-import { builtinStageTypes } from "../stages/registry.js";
+import { builtinRegistry } from "../stages/registry.js";
 import { repoRoot } from "./pipeline/engine-rig.js";
 
-const registry = makeRegistry(builtinStageTypes);
+const registry = builtinRegistry();
 const configsDir = path.join(repoRoot, "configs");
 
 describe("configs/", async () => {

@@ -10,12 +10,10 @@
  * provides them), so those are required only in a file without `extends`. The loader
  * validates the merged document, which never has `extends`.
  */
-import type { StageRegistry } from "../registry.js";
+import type { RuntimeChoices, StageRegistry } from "../registry.js";
 import type { InputSpec, JsonSchema, StageType } from "../stage.js";
 
-export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
 export const DEFAULT_SEED = 42;
-export const DEFAULT_BACKEND = "auto";
 export const DEFAULT_RUNS_DIR = "runs";
 
 export const EXPERIMENT_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
@@ -44,7 +42,7 @@ export function buildExperimentSchema(registry: StageRegistry): JsonSchema {
         type: "string",
         description: "Another experiment file (relative to this one) whose settings and stages this file changes.",
       },
-      settings: settingsSchema(),
+      settings: settingsSchema(registry.runtime),
       stages: {
         type: "object",
         description: "The stages, by id, in the order they are listed.",
@@ -65,7 +63,7 @@ export function renderExperimentSchema(registry: StageRegistry): string {
   return `${JSON.stringify(buildExperimentSchema(registry), null, 2)}\n`;
 }
 
-function settingsSchema(): JsonSchema {
+function settingsSchema(runtime: RuntimeChoices): JsonSchema {
   return {
     type: "object",
     additionalProperties: false,
@@ -81,9 +79,9 @@ function settingsSchema(): JsonSchema {
         properties: {
           backend: {
             type: "string",
-            enum: [...BACKENDS],
-            default: DEFAULT_BACKEND,
-            description: "`auto` picks the fastest backend that loads.",
+            enum: [...runtime.backends],
+            default: runtime.defaultBackend,
+            description: runtime.description,
           },
           threads: { type: "integer", minimum: 1, description: "Threads for the wasm backend (default: every core, at most 8) and native TensorFlow's intra-op pool; the cpu backend uses one." },
         },

@@ -2,10 +2,10 @@
  * The ranking `runtime.backend: auto` follows. No TensorFlow
  * here: `mu-pipe doctor` uses it to say what auto would pick without loading anything.
  */
-import type { BackendName } from "./failures.js";
+import { BACKEND_NAMES, type BackendName } from "./backend-names.js";
 
 /** Fastest first: the order `auto` tries. */
-export const BACKEND_ORDER_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_ORDER_NAMES: readonly BackendName[] = BACKEND_NAMES;
 
 export type BackendPurpose = "train" | "infer";
 

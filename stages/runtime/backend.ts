@@ -10,13 +10,13 @@
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER_NAMES, type BackendPurpose } from "./auto-choice.js";
+import type { BackendRequest } from "./backend-names.js";
 import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
 import { installFusedOps } from "./fused-ops/index.js";
 import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
 import { isThreadedBuild, tryWasmThreads, wasmDetail, wasmThreadsWanted, WASM_MAX_THREADS } from "./wasm-threads.js";
 
-export type { BackendName } from "./failures.js";
-export type BackendRequest = "auto" | BackendName;
+export type { BackendName, BackendRequest } from "./backend-names.js";
 export type { BackendPurpose } from "./auto-choice.js";
 
 export interface BackendInfo {

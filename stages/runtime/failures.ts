@@ -4,8 +4,9 @@
  * command that fixes it). The CLI prints; library code only throws `RuntimeError`.
  */
 import { unreachable } from "../../pipeline/failure.js";
+import type { BackendName } from "./backend-names.js";
 
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type { BackendName } from "./backend-names.js";
 
 /** Command that builds the native backend here (`--gpu` for the GPU package). */
 export function setupCommand(backend: "tensorflow" | "tensorflow-gpu"): string {

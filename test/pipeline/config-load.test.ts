@@ -285,7 +285,7 @@ describe("problems in one file", () => {
     });
     expect(await printed(load(dir, "e.yaml"))).toBe(
       lines(
-        'e.yaml:3:22 - error: settings.runtime.backend: expected one of auto, tensorflow, tensorflow-gpu, wasm, cpu; found "gpu"',
+        'e.yaml:3:22 - error: settings.runtime.backend: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu; found "gpu"',
         "",
         "  3 |   runtime: {backend: gpu, threads: 0}",
         "    |                      ~~~",

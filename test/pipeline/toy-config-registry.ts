@@ -1,6 +1,7 @@
 /** Two toy stage types for the experiment loader and schema tests (they never run). */
 import { makeRegistry } from "../../pipeline/registry.js";
 import { defineStageType } from "../../pipeline/stage.js";
+import { RUNTIME_CHOICES } from "../../stages/runtime/backend-names.js";
 
 const noRun = async (): Promise<void> => {};
 
@@ -33,4 +34,4 @@ export const toyRegistry = makeRegistry([
     outputs: { report: { description: "what was read" } },
     run: noRun,
   }),
-]);
+], RUNTIME_CHOICES);

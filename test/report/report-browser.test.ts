@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeComparisonPage, writeRunReport } from "../../cli/report/write-report.js";
 import { compareRuns, readRunConfig } from "../../cli/compare-runs.js";
 import { readRun } from "../../cli/run-lookup.js";
-import { makeRegistry } from "../../pipeline/registry.js";
-import { builtinStageTypes } from "../../stages/registry.js";
+import { builtinRegistry } from "../../stages/registry.js";
 import { parseCsv } from "../../stages/report/csv-table.js";
 import { nativeProblem, nativeStatus } from "../../stages/runtime/native-package.js";
 import { EngineRig } from "../pipeline/engine-rig.js";
@@ -23,7 +22,7 @@ import { HISTORY_A, HISTORY_B, IMAGE_F1, thresholdCurve, writeFakeRun } from "./
 
 const executable = findChromium();
 const nativeTensorflow = nativeProblem(nativeStatus("tensorflow"));
-const registry = makeRegistry(builtinStageTypes);
+const registry = builtinRegistry();
 
 const A = "20261120T100000Z-eyes";
 const B = "20261121T100000Z-eyes";

@@ -9,12 +9,13 @@ import type { PageChart, PageData } from "../../cli/report/chart-data.js";
 import { writeRunReport } from "../../cli/report/write-report.js";
 import { makeRegistry } from "../../pipeline/registry.js";
 import type { StageType } from "../../pipeline/stage.js";
-import { builtinStageTypes } from "../../stages/registry.js";
+import { builtinRegistry, builtinStageTypes } from "../../stages/registry.js";
+import { RUNTIME_CHOICES } from "../../stages/runtime/backend-names.js";
 import { parseCsv } from "../../stages/report/csv-table.js";
 import { captureIO } from "../capture-io.js";
 import { HISTORY_A, HISTORY_B, IMAGE_F1, pageData, thresholdCurve, writeFakeRun } from "./fake-run.js";
 
-const registry = makeRegistry(builtinStageTypes);
+const registry = builtinRegistry();
 const A = "20261120T100000Z-eyes";
 const B = "20261121T100000Z-eyes";
 const FAILED = "20261122T100000Z-eyes";
@@ -129,7 +130,7 @@ describe("the report of a failed run", () => {
 
   it("turns a stage type's report hook that throws into a note", async () => {
     const broken: StageType = { ...(builtinStageTypes.find((t) => t.name === "threshold") as StageType), report: () => Promise.reject(new Error("curve.csv is garbled")) };
-    const html = await readFile(await writeRunReport(path.join(runsDir, A), makeRegistry(builtinStageTypes.map((t) => (t.name === "threshold" ? broken : t)))), "utf8");
+    const html = await readFile(await writeRunReport(path.join(runsDir, A), makeRegistry(builtinStageTypes.map((t) => (t.name === "threshold" ? broken : t)), RUNTIME_CHOICES)), "utf8");
     expect(html).toContain("The threshold stage&#39;s report section could not be built: curve.csv is garbled");
     expect(html).toContain("finetune1/loss");
   });
