@@ -3,19 +3,18 @@
  * use outside mu-pipe. cli/main.ts loads this module (and with it TensorFlow.js and h5wasm)
  * only when the command runs.
  */
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
 import { ExportError } from "../../stages/export/export-error.js";
 import { EXPORT_FORMATS, exportModel } from "../../stages/export/export-model.js";
 import { kerasNotes } from "../../stages/export/feeding-notes.js";
-import { MODEL_CHOICES, modelInRun, type ModelChoice } from "../../stages/export/model-in-run.js";
+import { MODEL_CHOICES, type ModelChoice } from "../../stages/export/model-in-run.js";
 import { KerasWeightsFileError } from "../../stages/model/keras-h5.js";
-import { METADATA_JSON, MODEL_JSON, ModelFolderError } from "../../stages/model/model-folder.js";
+import { ModelFolderError } from "../../stages/model/model-folder.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
-import { readRun, resolveRun } from "../run-lookup.js";
+import { findModel, type FoundModel } from "../model-lookup.js";
 
 const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --out <path> [options]
 
@@ -61,7 +60,7 @@ export const exportCommand: Command = {
     const choice = values.model === undefined ? undefined : MODEL_CHOICES.find((c) => c === values.model);
     if (values.model !== undefined && choice === undefined) throw usageError(`--model must be ${MODEL_CHOICES.join(" or ")}, not ${values.model}`);
 
-    const source = await findModel(query, choice, values["runs-dir"], io);
+    const source = await findExportedModel(query, choice, values["runs-dir"], io);
     const out = path.resolve(io.cwd, values.out);
     const result = await withExportErrors(() => exportModel({ modelDir: source.dir, format, out, force: values.force }));
     const shown = displayPath(io.cwd, out);
@@ -82,46 +81,10 @@ function displayPath(cwd: string, file: string): string {
 }
 
 /** The model folder `query` names: the folder itself, or the chosen model of a run. */
-async function findModel(query: string, choice: ModelChoice | undefined, runsDir: string, io: CommandIO): Promise<{ dir: string; description: string }> {
-  const candidate = path.resolve(io.cwd, query);
-  const runDir = await runFolder(query, candidate, runsDir, io);
-  if (runDir === null) {
-    if (choice !== undefined) throw usageError(`--model picks a model of a run; ${query} is a model folder already`);
-    return { dir: candidate, description: `model folder ${query}` };
-  }
-  const run = await readRun(runDir);
-  if (run.record === null) throw new MuPipeError({ reason: "usage", message: `${runDir}: cannot read the run (${run.problem ?? "run.json is unreadable"})` });
-  const stages = run.record.stages;
-  const found = await withExportErrors(() => modelInRun(runDir, stages, choice ?? "best"));
-  return { dir: found.dir, description: `run ${run.id} (${found.description})` };
-}
-
-/**
- * The run folder `query` names, or null when `candidate` (query as a path) is a model folder.
- * A bare name is looked up as a run unless it names a model or run folder here.
- */
-async function runFolder(query: string, candidate: string, runsDir: string, io: CommandIO): Promise<string | null> {
-  const isDir = existsSync(candidate) && statSync(candidate).isDirectory();
-  if (isDir && existsSync(path.join(candidate, METADATA_JSON))) return null;
-  if (isDir && existsSync(path.join(candidate, "run.json"))) return candidate;
-  const looksLikePath = query.includes("/") || query.includes(path.sep) || query === "." || query === "..";
-  const problem = !existsSync(candidate)
-    ? "no such folder (expected a mu-pipe model folder or a run folder)"
-    : !isDir
-      ? `is a file; expected a mu-pipe model folder (with ${METADATA_JSON}) or a run`
-      : existsSync(path.join(candidate, MODEL_JSON))
-        ? `a TF.js model but not a mu-pipe model folder: it has no ${METADATA_JSON} (input size, input scaling, threshold)`
-        : `neither a mu-pipe model folder (no ${METADATA_JSON}) nor a run (no run.json)`;
-  if (looksLikePath) throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
-  try {
-    return await resolveRun(path.resolve(io.cwd, runsDir), query, io.cwd);
-  } catch (error) {
-    // A folder of that name is here, so that is what was meant.
-    if (existsSync(candidate) && error instanceof MuPipeError && error.failure.reason === "not-found") {
-      throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
-    }
-    throw error;
-  }
+async function findExportedModel(query: string, choice: ModelChoice | undefined, runsDir: string, io: CommandIO): Promise<FoundModel> {
+  const found = await findModel(query, choice ?? "best", runsDir, io.cwd);
+  if (found.isFolder && choice !== undefined) throw usageError(`--model picks a model of a run; ${query} is a model folder already`);
+  return found;
 }
 
 /** Export and model-folder problems are the user's to fix: usage failures naming the path. */

@@ -4,15 +4,19 @@
  * `predict_test_IMG.py` was meant to do). Writes Predictions/ and Binarised/ (and
  * overlays/) in the SSBC layout, with the model's swept threshold.
  */
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
-import { InputFileError, InputProblems } from "../../stages/data/input-problems.js";
-import { FALLBACK_THRESHOLD } from "../../stages/predict/predict-params.js";
+import { InputFileError } from "../../stages/data/input-problems.js";
+import { FALLBACK_THRESHOLD, predictParamsSchema } from "../../stages/predict/predict-params.js";
+import { AUTO_BACKEND, BACKEND_REQUESTS, type BackendRequest } from "../../stages/runtime/backend-names.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
-import { readRun, resolveRun } from "../run-lookup.js";
+import { findModel, type FoundModel } from "../model-lookup.js";
+
+/** The predict stage's params: the same kernels and defaults. */
+const KERNELS = predictParamsSchema.properties.kernel.enum;
+const DEFAULTS = { batch_size: predictParamsSchema.properties.batch_size.default, kernel: predictParamsSchema.properties.kernel.default };
 
 const usage = `usage: mu-pipe predict --model <run | model folder> <image or folder>... --out <folder> [options]
 
@@ -23,9 +27,9 @@ const usage = `usage: mu-pipe predict --model <run | model folder> <image or fol
   --out <folder>         where Predictions/, Binarised/, predictions.json (and overlays/) go
   --threshold <t>        binarisation threshold in [0, 1] (default: the model's, else 0.5)
   --overlays             also write overlays/<name>.jpg (prediction tinted over the photo)
-  --batch-size <n>       images per inference batch (default: 8)
-  --kernel <k>           resize kernel: lanczos3 (default), mitchell or cubic (use the resize stage's)
-  --backend <b>          auto (default), tensorflow-gpu, tensorflow, wasm or cpu
+  --batch-size <n>       images per inference batch (default: ${DEFAULTS.batch_size})
+  --kernel <k>           resize kernel: ${KERNELS.join(", ")} (default ${DEFAULTS.kernel}; use the resize stage's)
+  --backend <b>          ${BACKEND_REQUESTS.join(", ")} (default ${AUTO_BACKEND})
   --runs-dir <dir>       where runs live (default: runs)`;
 
 const options = {
@@ -33,20 +37,11 @@ const options = {
   out: { type: "string" },
   threshold: { type: "string" },
   overlays: { type: "boolean", default: false },
-  "batch-size": { type: "string", default: "8" },
-  kernel: { type: "string", default: "lanczos3" },
-  backend: { type: "string", default: "auto" },
+  "batch-size": { type: "string", default: String(DEFAULTS.batch_size) },
+  kernel: { type: "string", default: DEFAULTS.kernel },
+  backend: { type: "string", default: AUTO_BACKEND },
   "runs-dir": { type: "string", default: "runs" },
 } as const;
-
-const KERNELS = ["lanczos3", "mitchell", "cubic"] as const;
-const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
-
-/** Where a model came from, for the summary line. */
-interface ModelChoice {
-  readonly dir: string;
-  readonly description: string;
-}
 
 export const predictCommand: Command = {
   name: "predict",
@@ -61,22 +56,22 @@ export const predictCommand: Command = {
     const batchSize = Number(values["batch-size"]);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw usageError(`--batch-size must be a positive integer, not ${values["batch-size"]}`);
     const kernel = oneOf(values.kernel, KERNELS, "--kernel");
-    const backendName = oneOf(values.backend, BACKENDS, "--backend");
+    const backendName = oneOf(values.backend, BACKEND_REQUESTS, "--backend");
     const outDir = path.resolve(io.cwd, values.out);
 
-    const choice = await resolveModel(values.model, path.resolve(io.cwd, values["runs-dir"]), io.cwd);
+    const choice = await findModel(values.model, "best", values["runs-dir"], io.cwd);
     return predictImages({ choice, inputs, outDir, threshold, batchSize, kernel, backendName, overlays: values.overlays }, io);
   },
 };
 
 interface PredictRequest {
-  readonly choice: ModelChoice;
+  readonly choice: FoundModel;
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly threshold: number | undefined;
   readonly batchSize: number;
   readonly kernel: (typeof KERNELS)[number];
-  readonly backendName: (typeof BACKENDS)[number];
+  readonly backendName: BackendRequest;
   readonly overlays: boolean;
 }
 
@@ -84,12 +79,9 @@ async function predictImages(request: PredictRequest, io: CommandIO): Promise<nu
   // Heavy modules (TensorFlow, sharp) load only now.
   const { findImages, NoImagesError } = await import("../../stages/predict/image-input.js");
   const { ModelFolderError } = await import("../../stages/model/model-folder.js");
-  const { loadInferenceModel } = await import("../../stages/predict/inference-model.js");
-  const { initBackend } = await import("../../stages/runtime/backend.js");
   const { RuntimeError } = await import("../../stages/runtime/failures.js");
-  const { imageFiles, predictFilesInto } = await import("../../stages/predict/predict-images.js");
-  const { SubmissionWriter, assignNames } = await import("../../stages/predict/submission.js");
-  const { chooseThreshold } = await import("../../stages/predict/threshold-file.js");
+  const { imageFiles } = await import("../../stages/predict/predict-images.js");
+  const { predictSubmission } = await import("../../stages/predict/predict-submission.js");
 
   let files: string[];
   try {
@@ -101,53 +93,38 @@ async function predictImages(request: PredictRequest, io: CommandIO): Promise<nu
   }
   const images = imageFiles(files, io.cwd);
 
-  let backend;
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof predictSubmission>>;
   try {
-    backend = await initBackend(request.backendName, { purpose: "infer" });
+    result = await predictSubmission({
+      modelDir: request.choice.dir,
+      tensors: null,
+      images,
+      kernel: request.kernel,
+      batchSize: request.batchSize,
+      submissionDir: request.outDir,
+      overlaysDir: request.overlays ? path.join(request.outDir, "overlays") : null,
+      threshold: { given: request.threshold },
+      backend: request.backendName,
+      log: (message) => io.err(message),
+      onReady: ({ backend, threshold, thresholdSource }) => {
+        if (thresholdSource === "fallback") {
+          io.err(`note: ${request.choice.dir} has no swept threshold (no threshold stage ran); using ${FALLBACK_THRESHOLD}. Pass --threshold to choose one.`);
+        }
+        const from = thresholdSource === "given" ? " (--threshold)" : thresholdSource === "model" ? " (the model's)" : "";
+        io.err(`model: ${request.choice.description}; threshold ${threshold}${from}; backend ${backend.name}`);
+      },
+      onProgress: progressLines(io),
+    });
   } catch (error) {
     if (error instanceof RuntimeError) throw new MuPipeError({ reason: "usage", message: `--backend ${request.backendName}: ${error.message}` });
-    throw error;
-  }
-  let loaded: Awaited<ReturnType<typeof loadInferenceModel>>;
-  try {
-    loaded = await loadInferenceModel(request.choice.dir, (message) => io.err(message));
-  } catch (error) {
     if (error instanceof ModelFolderError) throw modelFolderFailure(error.dir, error.problem);
     throw error;
   }
-  const { model, metadata } = loaded;
-  const problems = new ListedProblems();
-  let written: number;
-  const started = performance.now();
-  try {
-    const chosen = chooseThreshold({ given: request.threshold, model: metadata.threshold }, FALLBACK_THRESHOLD);
-    if (chosen.source === "fallback") {
-      io.err(`note: ${request.choice.dir} has no swept threshold (no threshold stage ran); using ${FALLBACK_THRESHOLD}. Pass --threshold to choose one.`);
-    }
-    io.err(`model: ${request.choice.description}; threshold ${chosen.threshold}${chosen.source === "given" ? " (--threshold)" : chosen.source === "model" ? " (the model's)" : ""}; backend ${backend.name}`);
-    const names = assignNames(images.map((image) => ({ id: image.id, nameSource: image.file })));
-    const nameById = new Map(images.map((image, i) => [image.id, names[i] as string]));
-    const writer = await SubmissionWriter.create(request.outDir, {
-      threshold: chosen.threshold,
-      overlaysDir: request.overlays ? path.join(request.outDir, "overlays") : null,
-    });
-    const progress = progressLines(images.length, io);
-    await predictFilesInto(writer, images, nameById, request.kernel, {
-      model,
-      inputSize: metadata.inputSize,
-      scaling: metadata.inputScaling,
-      batchSize: request.batchSize,
-      problems,
-      onImage: progress,
-    });
-    await writer.finish();
-    written = writer.count;
-  } finally {
-    model.dispose();
-  }
   const seconds = (performance.now() - started) / 1000;
-  if (problems.files.length > 0) {
-    const [first, ...rest] = problems.files;
+  const { written, problems } = result;
+  if (problems.length > 0) {
+    const [first, ...rest] = problems;
     const others = rest.map((p) => `\n  ${p.message}`).join("");
     const wroteOthers = written > 0 ? `\n  the other ${written} image(s) were written to ${request.outDir}` : "";
     throw new MuPipeError({ reason: "io", path: first?.files[0] ?? request.outDir, message: `${first?.problem ?? "unreadable"}${others}${wroteOthers}` });
@@ -156,66 +133,16 @@ async function predictImages(request: PredictRequest, io: CommandIO): Promise<nu
   return 0;
 }
 
-/** InputProblems that also keeps each problem, to name the files in the failure. */
-class ListedProblems extends InputProblems {
-  readonly files: InputFileError[] = [];
-  override add(problem: InputFileError): void {
-    const before = this.count;
-    super.add(problem);
-    if (this.count > before) this.files.push(problem);
-  }
-}
-
 /** A line at most every 10% of the images (and at the end), on stderr. */
-function progressLines(total: number, io: CommandIO): () => void {
-  let done = 0;
+function progressLines(io: CommandIO): (done: number, total: number) => void {
   let shown = 0;
-  const every = Math.max(1, Math.ceil(total / 10));
-  return () => {
-    done++;
+  return (done, total) => {
+    const every = Math.max(1, Math.ceil(total / 10));
     if (done - shown >= every || done === total) {
       shown = done;
       io.err(`predict: ${done}/${total} images`);
     }
   };
-}
-
-/**
- * The model folder `query` means: a model folder (has mu-model.json), a run folder (has
- * run.json), or a run name `resolveRun` knows. In a run: its last threshold stage's
- * `model`, else its last finetune stage's `best`, as linked under `artifacts/<stage>`.
- */
-export async function resolveModel(query: string, runsDir: string, cwd: string): Promise<ModelChoice> {
-  const asPath = path.resolve(cwd, query);
-  if (isDir(asPath)) {
-    if (existsSync(path.join(asPath, "mu-model.json"))) return { dir: asPath, description: asPath };
-    if (existsSync(path.join(asPath, "model.json"))) throw modelFolderFailure(asPath, "not a mu-pipe model folder: no mu-model.json");
-    if (!existsSync(path.join(asPath, "run.json"))) {
-      throw new MuPipeError({
-        reason: "usage",
-        message: `--model ${query}: ${asPath} is neither a run folder (run.json) nor a model folder (mu-model.json)`,
-      });
-    }
-  }
-  const runDir = await resolveRun(runsDir, query, cwd);
-  const run = await readRun(runDir);
-  const stages = [...(run.record?.stages ?? [])].reverse();
-  const pick = (uses: string, output: string): ModelChoice | null => {
-    for (const stage of stages) {
-      const dir = path.join(runDir, "artifacts", stage.id, output);
-      if (stage.uses === uses && existsSync(path.join(dir, "mu-model.json"))) {
-        return { dir, description: `run ${run.id}, stage ${stage.id} (${uses}) ${output}` };
-      }
-    }
-    return null;
-  };
-  const found = pick("threshold", "model") ?? pick("finetune", "best");
-  if (found !== null) return found;
-  const listed = run.record?.stages.map((s) => `${s.id} (${s.uses}, ${s.status})`).join(", ") ?? "run.json unreadable";
-  throw new MuPipeError({
-    reason: "usage",
-    message: `run ${run.id} has no trained model: no threshold or finetune stage of it has a model folder (stages: ${listed})`,
-  });
 }
 
 function modelFolderFailure(dir: string, problem: string): MuPipeError {
@@ -226,14 +153,6 @@ function modelFolderFailure(dir: string, problem: string): MuPipeError {
       `${problem}\n  --model needs a run, or a model folder written by mu-pipe (a finetune stage's \`best\` or a threshold stage's \`model\`); ` +
       `a TF.js model from another tool lacks mu-model.json (input size, pixel scaling, threshold)`,
   });
-}
-
-function isDir(file: string): boolean {
-  try {
-    return statSync(file).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function parseThreshold(text: string): number {

@@ -9,6 +9,7 @@ import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { MODEL_JSON, METADATA_JSON, loadModelFolder, saveModelFolder, type ModelMetadata } from "../model/model-folder.js";
+import { quietTensorflow } from "../runtime/backend.js";
 import { ExportError } from "./export-error.js";
 import { tfjsReadme } from "./feeding-notes.js";
 import { writeKerasModelFile } from "./keras-model-file.js";
@@ -44,6 +45,8 @@ export interface ExportResult {
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const out = path.resolve(options.out);
   checkOutput(out, options);
+  // Export reads and writes weights on whatever backend is active (cpu unless a caller chose one).
+  quietTensorflow();
   const { model, metadata } = await loadModelFolder(options.modelDir);
   try {
     await mkdir(path.dirname(out), { recursive: true });

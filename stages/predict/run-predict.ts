@@ -7,14 +7,13 @@ import path from "node:path";
 import type { StageContext, StageOutcome } from "../../pipeline/stage.js";
 import { InputFileError, InputProblems } from "../data/input-problems.js";
 import { openTensorShards, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
-import { backendEnvironment, initBackend, type BackendRequest } from "../runtime/backend.js";
+import { backendEnvironment, type BackendRequest } from "../runtime/backend.js";
 import { findImages, NoImagesError } from "./image-input.js";
-import { loadInferenceModel } from "./inference-model.js";
 import { itemsToInfer } from "./infer.js";
-import { imageFiles, predictFilesInto, predictSplitInto, tensorNameSource, type ImageFile } from "./predict-images.js";
-import { FALLBACK_THRESHOLD, PREDICT_OUTPUTS, type PredictParams } from "./predict-params.js";
-import { SubmissionWriter, assignNames } from "./submission.js";
-import { chooseThreshold, readThresholdFile } from "./threshold-file.js";
+import { imageFiles, type ImageFile } from "./predict-images.js";
+import { PREDICT_OUTPUTS, type PredictParams } from "./predict-params.js";
+import { predictSubmission } from "./predict-submission.js";
+import { readThresholdFile } from "./threshold-file.js";
 
 export async function runPredict(ctx: StageContext<PredictParams>): Promise<StageOutcome> {
   const started = performance.now();
@@ -36,60 +35,43 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
   const thresholdInput = ctx.inputs["threshold"];
   const fromFile = thresholdInput === undefined ? undefined : (await readThresholdFile(thresholdInput)).threshold;
 
-  const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "infer", threads: ctx.runtime.threads, log: ctx.log });
-  ctx.log(`backend: ${backend.name} (${backend.detail})`);
-  const { model, metadata } = await loadInferenceModel(modelDir, ctx.log);
-  const problems = new InputProblems();
-  let written = 0;
-  let groundTruths = 0;
-  let threshold: number;
-  try {
-    const chosen = chooseThreshold({ given: params.threshold, file: fromFile, model: metadata.threshold }, FALLBACK_THRESHOLD);
-    threshold = chosen.threshold;
-    ctx.log(
-      chosen.source === "fallback"
-        ? `threshold ${threshold}: the model has none and none was given (connect a threshold stage's \`model\` or set params.threshold)`
-        : `threshold ${threshold} (from ${chosen.source === "given" ? "params.threshold" : chosen.source === "model" ? "the model's metadata" : "the threshold input"})`,
-    );
-
-    const plan = [...items.map(tensorNameSource), ...images.map((image) => ({ id: image.id, nameSource: image.file }))];
-    const names = assignNames(plan);
-    const tensorNames = new Map(items.map((item, i) => [item.id, names[i] as string]));
-    const imageNames = new Map(images.map((image, i) => [image.id, names[items.length + i] as string]));
-
-    const overlaysDir = path.join(ctx.outDir, PREDICT_OUTPUTS.overlays);
-    await mkdir(overlaysDir, { recursive: true });
-    const writer = await SubmissionWriter.create(path.join(ctx.outDir, PREDICT_OUTPUTS.submission), { threshold, overlaysDir: params.overlays ? overlaysDir : null });
-    const total = items.length + images.length;
-    let done = 0;
-    const options = {
-      model,
-      inputSize: metadata.inputSize,
-      scaling: metadata.inputScaling,
-      batchSize: params.batch_size,
-      signal: ctx.signal,
-      problems,
-      onImage: () => ctx.progress({ current: ++done, total, unit: "images" }),
-    };
-    ctx.progress({ current: 0, total, unit: "images" });
-    if (shards !== null && items.length > 0) {
-      ctx.log(`predicting ${items.length} ${params.split} images of ${shards.dir}`);
-      const { withoutEncoding } = await predictSplitInto(writer, shards, params.split, tensorNames, options);
-      if (withoutEncoding > 0) {
-        ctx.log(`warning: ${withoutEncoding} items have no mask encoding (tensors written before resize v2): no GroundTruth for them; rerun resize`);
-      }
-    }
-    if (images.length > 0) {
-      ctx.log(`predicting ${images.length} images of ${params.images ?? ""} (${params.kernel})`);
-      await predictFilesInto(writer, images, imageNames, params.kernel, options);
-    }
-    if (problems.count > 0) throw problems.toError("predict");
-    await writer.finish();
-    written = writer.count;
-    groundTruths = writer.groundTruthCount;
-  } finally {
-    model.dispose();
+  const overlaysDir = path.join(ctx.outDir, PREDICT_OUTPUTS.overlays);
+  await mkdir(overlaysDir, { recursive: true });
+  const result = await predictSubmission({
+    modelDir,
+    tensors: shards === null ? null : { shards, split: params.split, items },
+    images,
+    kernel: params.kernel,
+    batchSize: params.batch_size,
+    submissionDir: path.join(ctx.outDir, PREDICT_OUTPUTS.submission),
+    overlaysDir: params.overlays ? overlaysDir : null,
+    threshold: { given: params.threshold, file: fromFile },
+    backend: ctx.runtime.backend as BackendRequest,
+    threads: ctx.runtime.threads,
+    signal: ctx.signal,
+    log: ctx.log,
+    onReady: ({ backend, threshold, thresholdSource }) => {
+      ctx.log(`backend: ${backend.name} (${backend.detail})`);
+      ctx.log(
+        thresholdSource === "fallback"
+          ? `threshold ${threshold}: the model has none and none was given (connect a threshold stage's \`model\` or set params.threshold)`
+          : `threshold ${threshold} (from ${thresholdSource === "given" ? "params.threshold" : thresholdSource === "model" ? "the model's metadata" : "the threshold input"})`,
+      );
+      if (shards !== null && items.length > 0) ctx.log(`predicting ${items.length} ${params.split} images of ${shards.dir}`);
+      if (images.length > 0) ctx.log(`predicting ${images.length} images of ${params.images ?? ""} (${params.kernel})`);
+      ctx.progress({ current: 0, total: items.length + images.length, unit: "images" });
+    },
+    onProgress: (current, total) => ctx.progress({ current, total, unit: "images" }),
+  });
+  if (result.withoutEncoding > 0) {
+    ctx.log(`warning: ${result.withoutEncoding} items have no mask encoding (tensors written before resize v2): no GroundTruth for them; rerun resize`);
   }
+  if (result.problems.length > 0) {
+    const problems = new InputProblems();
+    for (const problem of result.problems) problems.add(problem);
+    throw problems.toError("predict");
+  }
+  const { written, groundTruths, threshold, backend } = result;
 
   const seconds = (performance.now() - started) / 1000;
   ctx.log(`wrote ${written} predictions (${groundTruths} with ground truth) in ${seconds.toFixed(1)} s`);

@@ -3,7 +3,7 @@
  *
  *   Predictions/<name>.png   8-bit greyscale probability, level k = round(p * 255)
  *   Binarised/<name>.png     0/255: level / 255 >= threshold
- *   GroundTruth/<name>.png   0/255 sclera mask, for items that have one
+ *   GroundTruth/<name>.png   0/255 sclera mask, for items that have one (no folder when none has)
  *   predictions.json         threshold and one record per item (PredictionsFile)
  *
  * every PNG at the image's original size (after EXIF orientation). `<name>` is the
@@ -106,7 +106,8 @@ export class SubmissionWriter {
 
   static async create(dir: string, options: SubmissionOptions): Promise<SubmissionWriter> {
     if (!(options.threshold >= 0 && options.threshold <= 1)) throw new RangeError(`threshold must be in [0, 1], got ${options.threshold}`);
-    for (const folder of Object.values(SUBMISSION_FOLDERS)) await mkdir(path.join(dir, folder), { recursive: true });
+    // GroundTruth/ only once an item has one: without it, `mu-pipe score` and evaluate say the truth is missing.
+    for (const folder of [SUBMISSION_FOLDERS.predictions, SUBMISSION_FOLDERS.binarised]) await mkdir(path.join(dir, folder), { recursive: true });
     if (options.overlaysDir !== null) await mkdir(options.overlaysDir, { recursive: true });
     return new SubmissionWriter(dir, options);
   }
@@ -128,6 +129,7 @@ export class SubmissionWriter {
     const levels = resizeProbabilityMap(entry.probability, entry.mapSize, entry.mapSize, width, height);
     const binary = binarise(levels, this.options.threshold);
     const truth = entry.groundTruth === null ? null : await readGroundTruth(entry.groundTruth.file, entry.groundTruth.encoding, width, height);
+    if (truth !== null && this.groundTruths === 0) await mkdir(path.join(this.dir, SUBMISSION_FOLDERS.groundTruth), { recursive: true });
     await Promise.all([
       writeGreyPng(path.join(this.dir, SUBMISSION_FOLDERS.predictions, name), levels, width, height),
       writeGreyPng(path.join(this.dir, SUBMISSION_FOLDERS.binarised, name), binary, width, height),

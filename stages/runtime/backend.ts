@@ -54,10 +54,17 @@ export function activeBackend(): BackendInfo | null {
   return active?.info ?? null;
 }
 
-export async function initBackend(request: BackendRequest, options: InitOptions): Promise<BackendInfo> {
-  // Production mode: skips debug checks and the "install our node backend" banner the cpu
-  // backend prints on stderr; the choice of backend is ours and reported in run.json.
+/**
+ * Production mode: skips debug checks and the "install our node backend" banner the cpu
+ * backend prints on stderr, which contradicts `mu-pipe setup tensorflow`; the choice of
+ * backend is ours and reported. For code that uses TF.js without choosing a backend too.
+ */
+export function quietTensorflow(): void {
   tf.enableProdMode();
+}
+
+export async function initBackend(request: BackendRequest, options: InitOptions): Promise<BackendInfo> {
+  quietTensorflow();
   if (active) {
     const { info } = active;
     if (request !== "auto" && request !== info.name) throw new RuntimeError({ reason: "backend-conflict", active: info.name, requested: request });

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -149,5 +151,15 @@ describe("mu-pipe export: bad input", () => {
     const name = await run(work, "model", "--format", "keras", "--out", "mu_net.keras");
     expect(name.code).toBe(2);
     expect(name.stderr).toBe(`mu-pipe: ${path.join(work, "mu_net.keras")}: a Keras export is one HDF5 file whose name ends in .h5 or .hdf5 (Keras picks the loader by the extension)\n`);
+  });
+});
+
+describe("mu-pipe export as a process", () => {
+  it("does not print TF.js's \"install our node backend\" banner", async () => {
+    const cli = path.join(import.meta.dirname, "..", "..", "bin", "mu-pipe.js");
+    const out = path.join(work, "banner-check");
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, "export", modelDir, "--format", "tfjs", "--out", out]);
+    expect(stdout).toContain("exported model folder");
+    expect(stderr).toBe("");
   });
 });

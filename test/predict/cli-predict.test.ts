@@ -3,6 +3,7 @@
  * folder or a run, files and folders of images, and the bad inputs a user will hit.
  */
 import { captureIO } from "../capture-io.js";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -38,7 +39,8 @@ describe("mu-pipe predict", () => {
     const out = path.join(root, "out");
     for (const folder of ["Predictions", "Binarised"]) expect((await readdir(path.join(out, folder))).sort()).toEqual(["1_L_1.png", "2_R_3.png", "extra.png"]);
     expect((await readdir(path.join(out, "overlays"))).sort()).toEqual(["1_L_1.jpg", "2_R_3.jpg", "extra.jpg"]);
-    expect(await readdir(path.join(out, "GroundTruth"))).toEqual([]);
+    // No ground truth, no GroundTruth/ folder: `mu-pipe score` then asks for --ground-truth.
+    expect(existsSync(path.join(out, "GroundTruth"))).toBe(false);
     const probability = await grey(path.join(out, "Predictions", "2_R_3.png"));
     const binary = await grey(path.join(out, "Binarised", "2_R_3.png"));
     expect([probability.width, probability.height, binary.width, binary.height]).toEqual([24, 61, 24, 61]);
@@ -69,19 +71,19 @@ describe("mu-pipe predict", () => {
     expect(await main(["predict", "--model", "demo", "eye.png", "--out", "a", "--backend", "cpu"], first)).toBe(0);
     expect((await predictionsOf(path.join(root, "a"))).threshold).toBe(0.5);
     expect(first.stderr()).toContain("has no swept threshold (no threshold stage ran); using 0.5");
-    expect(first.stderr()).toContain("model: run 20261126T000000Z-demo, stage finetune2 (finetune) best");
+    expect(first.stderr()).toContain("model: run 20261126T000000Z-demo (stage finetune2, best model)");
 
     await symlink(path.join(store, "t"), path.join(runDir, "artifacts", "sweep"));
     await writeFile(path.join(runDir, "run.json"), runJson([stage("finetune2", "finetune"), stage("sweep", "threshold"), stage("predict", "predict")]));
     const second = captureIO(root);
     expect(await main(["predict", "--model", runDir, "eye.png", "--out", "b", "--backend", "cpu"], second)).toBe(0);
     expect((await predictionsOf(path.join(root, "b"))).threshold).toBe(0.3);
-    expect(second.stderr()).toContain("stage sweep (threshold) model; threshold 0.3 (the model's)");
+    expect(second.stderr()).toContain("(stage sweep, the best model with its threshold); threshold 0.3 (the model's)");
 
     await writeFile(path.join(runDir, "run.json"), runJson([stage("load", "load")]));
     const third = captureIO(root);
     expect(await main(["predict", "--model", "demo", "eye.png", "--out", "c", "--backend", "cpu"], third)).toBe(2);
-    expect(third.stderr()).toBe("mu-pipe: run 20261126T000000Z-demo has no trained model: no threshold or finetune stage of it has a model folder (stages: load (load, succeeded))\n");
+    expect(third.stderr()).toBe(`mu-pipe: ${runDir}: the run has no finetune stage, so no trained model (stages: load (load, succeeded))\n`);
   });
 
   it("says clearly when the model folder is another tool's", async () => {
@@ -91,12 +93,20 @@ describe("mu-pipe predict", () => {
     await writeFile(path.join(root, "theirs", "model.json"), await readFile(path.join(root, "model", "model.json")));
     await writePng(path.join(root, "eye.png"), rampImage(8, 8));
     const io = captureIO(root);
-    expect(await main(["predict", "--model", "theirs", "eye.png", "--out", "out", "--backend", "cpu"], io)).toBe(1);
-    expect(io.stderr()).toBe(
-      `mu-pipe: ${path.join(root, "theirs")}: not a mu-pipe model folder: no mu-model.json\n` +
-        "  --model needs a run, or a model folder written by mu-pipe (a finetune stage's `best` or a threshold stage's `model`); " +
-        "a TF.js model from another tool lacks mu-model.json (input size, pixel scaling, threshold)\n",
-    );
+    expect(await main(["predict", "--model", "theirs", "eye.png", "--out", "out", "--backend", "cpu"], io)).toBe(2);
+    expect(io.stderr()).toBe(`mu-pipe: ${path.join(root, "theirs")}: a TF.js model but not a mu-pipe model folder: it has no mu-model.json (input size, input scaling, threshold)\n`);
+  });
+
+  it("says that a --model path does not exist", async () => {
+    const root = await temp.make();
+    await writePng(path.join(root, "eye.png"), rampImage(8, 8));
+    const asPath = captureIO(root);
+    expect(await main(["predict", "--model", "models/best", "eye.png", "--out", "out", "--backend", "cpu"], asPath)).toBe(2);
+    expect(asPath.stderr()).toBe(`mu-pipe: ${path.join(root, "models", "best")}: does not exist (expected a mu-pipe model folder or a run folder)\n`);
+    const asName = captureIO(root);
+    expect(await main(["predict", "--model", "best", "eye.png", "--out", "out", "--backend", "cpu"], asName)).toBe(2);
+    expect(asName.stderr()).toBe("mu-pipe: no run or model folder `best`\n");
+    expect(existsSync(path.join(root, "out"))).toBe(false);
   });
 
   it("names an unreadable image and still writes the others", async () => {
