@@ -5,10 +5,14 @@
  * Prints mean ± std over folds; `--format json` prints the whole report, `--out`
  * also writes report.json, per-image.csv and breakdown.csv.
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 
+import { DEFAULT_SEED } from "../../pipeline/config/experiment-schema.js";
 import { MuPipeError } from "../../pipeline/failure.js";
+import type { MaskEncoding } from "../../stages/data/dataset-manifest.js";
+import { MASK_OPTION_FORMS, MaskOptionError, parseMaskOption } from "../../stages/data/mask-option.js";
+import { evaluateParamsSchema } from "../../stages/eval/evaluate-params.js";
 import type { MeanStd } from "../../stages/eval/folds.js";
 import { GROUND_TRUTH_DIR } from "../../stages/eval/layout.js";
 import type { FoldFigure, GroupScores } from "../../stages/eval/protocol.js";
@@ -18,28 +22,41 @@ import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { renderTable } from "../output/table.js";
 
+/** The evaluate stage's defaults, and the experiment's default seed. */
+const DEFAULTS = {
+  folds: evaluateParamsSchema.properties.folds.default,
+  size: evaluateParamsSchema.properties.size.default,
+  seed: DEFAULT_SEED,
+};
+const DEFAULT_SIZE = `${DEFAULTS.size[0]}x${DEFAULTS.size[1]}`;
+
 const usage = `usage: mu-pipe score <submission folder> [options]
 
 Scores an SSBC-layout submission (Predictions/ with 8-bit probability maps and/or
 Binarised/ with black and white masks, from any tool) against ground truth under the
-SSBC 2020 protocol: masks and maps resized to 480x360, images dealt into folds by a
+SSBC 2020 protocol: masks and maps resized to ${DEFAULT_SIZE}, images dealt into folds by a
 seeded shuffle, pixels pooled per fold, each figure as mean ± std over the folds.
 Files pair with ground-truth files by name without the extension.
 
-  --ground-truth <folder>  ground-truth masks, sclera = nonzero
-                           (default: the submission's GroundTruth/ folder)
-  --folds <n>              number of folds (default 5)
-  --seed <n>               seed of the fold shuffle (default 42)
-  --size <W>x<H>|native    scoring size (default 480x360); native keeps each
+  --ground-truth <folder>  ground-truth masks (default: the submission's GroundTruth/ folder)
+  --mask <encoding>        how the ground truth marks the sclera, as the load stage's
+                           \`mask:\` (default binary: any nonzero pixel is sclera):
+                           binary[:T], class-index:N (e.g. class-index:1 when 1 = sclera,
+                           2, 3 = other classes), rgb:R,G,B[~TOL] (e.g. rgb:255,0,0),
+                           alpha[:T], or YAML such as '{kind: rgb, sclera: [255, 0, 0]}'
+  --folds <n>              number of folds (default ${DEFAULTS.folds})
+  --seed <n>               seed of the fold shuffle (default ${DEFAULTS.seed})
+  --size <W>x<H>|native    scoring size (default ${DEFAULT_SIZE}); native keeps each
                            ground truth's own size
   --format table|json      output (default table); json prints the whole report
   --out <folder>           also write report.json, per-image.csv and breakdown.csv there`;
 
 const options = {
   "ground-truth": { type: "string" },
-  folds: { type: "string", default: "5" },
-  seed: { type: "string", default: "42" },
-  size: { type: "string", default: "480x360" },
+  mask: { type: "string" },
+  folds: { type: "string", default: String(DEFAULTS.folds) },
+  seed: { type: "string", default: String(DEFAULTS.seed) },
+  size: { type: "string", default: DEFAULT_SIZE },
   format: { type: "string", default: "table" },
   out: { type: "string" },
 } as const;
@@ -57,26 +74,23 @@ export const scoreCommand: Command = {
     const folds = parseInteger("--folds", values.folds, 1);
     const seed = parseInteger("--seed", values.seed, 0);
     const size = parseSize(values.size);
+    const groundTruthMask = values.mask === undefined ? undefined : parseMask(values.mask);
     const submissionDir = path.resolve(io.cwd, positionals[0] as string);
     const groundTruthDir = await chooseGroundTruth(submissionDir, values["ground-truth"], io.cwd);
 
     const { scoreSubmission } = await import("../../stages/eval/score-submission.js");
     let scored: Awaited<ReturnType<typeof scoreSubmission>>;
     try {
-      scored = await scoreSubmission({ submissionDir, groundTruthDir, folds, size, seed, breakdownBy: null });
+      scored = await scoreSubmission({ submissionDir, groundTruthDir, groundTruthMask, folds, size, seed, breakdownBy: null });
     } catch (error) {
       if (error instanceof SubmissionError) throw new MuPipeError({ reason: "io", path: error.path, message: error.problem });
       throw error;
     }
-    const { report, rows } = scored;
+    const { report } = scored;
     for (const warning of report.warnings) io.err(`warning: ${warning}`);
     if (values.out !== undefined) {
-      const { BREAKDOWN_FILE, PER_IMAGE_FILE, REPORT_FILE, breakdownCsv, perImageCsv } = await import("../../stages/eval/report.js");
-      const outDir = path.resolve(io.cwd, values.out);
-      await mkdir(outDir, { recursive: true });
-      await writeFile(path.join(outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(path.join(outDir, PER_IMAGE_FILE), perImageCsv(rows));
-      await writeFile(path.join(outDir, BREAKDOWN_FILE), breakdownCsv(report));
+      const { writeEvaluation } = await import("../../stages/eval/write-evaluation.js");
+      await writeEvaluation(path.resolve(io.cwd, values.out), scored);
     }
     if (format === "json") io.out(JSON.stringify(report, null, 2));
     else printScores(report, groundTruthDir, io);
@@ -94,6 +108,15 @@ function parseInteger(flag: string, text: string, minimum: number): number {
     throw usageError(`${flag} must be an integer >= ${minimum}, not ${text}`);
   }
   return value;
+}
+
+function parseMask(text: string): MaskEncoding {
+  try {
+    return parseMaskOption(text);
+  } catch (error) {
+    if (error instanceof MaskOptionError) throw usageError(`--mask ${error.message}\n  expected ${MASK_OPTION_FORMS}`);
+    throw error;
+  }
 }
 
 function parseSize(text: string): [number, number] | null {
@@ -115,7 +138,7 @@ async function chooseGroundTruth(submissionDir: string, given: string | undefine
   } catch {
     // no GroundTruth/ inside: the user must say where the truth is
   }
-  throw usageError(`missing --ground-truth (the submission has no ${GROUND_TRUTH_DIR}/ folder)`);
+  throw usageError(`missing --ground-truth (the submission has no ${GROUND_TRUTH_DIR}/ folder): its images had no ground truth; pass --ground-truth <folder of masks>`);
 }
 
 /** The table: figures as rows, binarised and probabilistic as columns, then pooled figures and breakdowns. */

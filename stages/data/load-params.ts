@@ -152,7 +152,7 @@ function byKind(description: string, branches: readonly Record<string, unknown>[
   };
 }
 
-const maskEncodingSchema = byKind("How the sclera is encoded in the mask files (default depends on the source kind)", [
+export const maskEncodingSchema = byKind("How the sclera is encoded in the mask files (default depends on the source kind)", [
   {
     additionalProperties: false,
     properties: {

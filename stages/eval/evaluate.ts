@@ -7,55 +7,25 @@
  *
  * Outputs `report.json` (every figure), `per-image.csv` and `breakdown.csv`.
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 
 import { defineStageType, type Metrics, type StageContext } from "../../pipeline/stage.js";
 import type { FoldFigure } from "./protocol.js";
-import { BREAKDOWN_FILE, PER_IMAGE_FILE, REPORT_FILE, type EvaluationReport } from "./report.js";
+import { EVALUATE_OUTPUTS, evaluateParamsSchema, type EvaluateParams } from "./evaluate-params.js";
 import { GROUND_TRUTH_DIR } from "./layout.js";
-
-export interface EvaluateParams {
-  readonly protocol: "ssbc2020";
-  readonly folds: number;
-  /** [width, height] for scoring; null scores at each ground truth's own size. */
-  readonly size: readonly [number, number] | null;
-  /** Attributes to break down by; null: every attribute present. */
-  readonly breakdown_by: readonly string[] | null;
-}
+import type { EvaluationReport } from "./report.js";
 
 export const evaluateStage = defineStageType<EvaluateParams>({
   name: "evaluate",
   version: 1,
   description: "Scores an SSBC-layout submission under the SSBC 2020 protocol (folds, pooled pixels, mean and std; breakdowns)",
-  paramsSchema: {
-    type: "object",
-    additionalProperties: false,
-    properties: {
-      protocol: { enum: ["ssbc2020"], default: "ssbc2020", description: "Scoring protocol" },
-      folds: { type: "integer", minimum: 1, maximum: 100, default: 5, description: "Folds the images are dealt into (seeded)" },
-      size: {
-        type: ["array", "null"],
-        items: { type: "integer", minimum: 1, maximum: 8192 },
-        minItems: 2,
-        maxItems: 2,
-        default: [480, 360],
-        description: "[width, height] masks and maps are resized to before scoring; null keeps the ground truth's size",
-      },
-      breakdown_by: {
-        type: ["array", "null"],
-        items: { type: "string", minLength: 1 },
-        uniqueItems: true,
-        default: null,
-        description: "Image attributes to break the figures down by; null: every attribute present",
-      },
-    },
-  },
+  paramsSchema: evaluateParamsSchema,
   inputs: { submission: { description: "A submission folder: Predictions/, Binarised/, GroundTruth/, predictions.json" } },
   outputs: {
-    "report.json": { description: "Every figure: per fold, mean and std over folds, pooled, per breakdown group" },
-    "per-image.csv": { description: "Confusion counts and figures of each image" },
-    "breakdown.csv": { description: "Mean and std over folds per attribute value" },
+    [EVALUATE_OUTPUTS.report]: { description: "Every figure: per fold, mean and std over folds, pooled, per breakdown group" },
+    [EVALUATE_OUTPUTS.perImage]: { description: "Confusion counts and figures of each image" },
+    [EVALUATE_OUTPUTS.breakdown]: { description: "Mean and std over folds per attribute value" },
   },
   usesSeed: true,
   async run(ctx: StageContext<EvaluateParams>) {
@@ -66,8 +36,8 @@ export const evaluateStage = defineStageType<EvaluateParams>({
       throw new Error(`evaluate: the submission has no ${GROUND_TRUTH_DIR}/ folder: its images had no ground truth to score against`);
     }
     const { scoreSubmission } = await import("./score-submission.js");
-    const { breakdownCsv, perImageCsv } = await import("./report.js");
-    const { report, rows } = await scoreSubmission({
+    const { writeEvaluation } = await import("./write-evaluation.js");
+    const scored = await scoreSubmission({
       submissionDir: submission,
       groundTruthDir,
       folds: ctx.params.folds,
@@ -77,11 +47,9 @@ export const evaluateStage = defineStageType<EvaluateParams>({
       signal: ctx.signal,
       onProgress: (current, total) => ctx.progress({ current, total, unit: "images" }),
     });
+    const { report } = scored;
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
-    await mkdir(ctx.outDir, { recursive: true });
-    await writeFile(path.join(ctx.outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(ctx.outDir, PER_IMAGE_FILE), perImageCsv(rows));
-    await writeFile(path.join(ctx.outDir, BREAKDOWN_FILE), breakdownCsv(report));
+    await writeEvaluation(ctx.outDir, scored);
     ctx.log(`scored ${report.images} images in ${report.folds} folds`);
     return { metrics: headlineMetrics(report) };
   },

@@ -1,8 +1,9 @@
 /**
  * Reading the three kinds of image a submission is scored from, each brought to the
  * scoring size:
- * - ground truth: any mask `decodeScleraMask` reads as `binary` (sclera = nonzero:
- *   0/255, 0/1, 1-bit, palette, RGB(A)); resized nearest-neighbour;
+ * - ground truth: any mask `decodeScleraMask` reads, by default as `binary` (sclera =
+ *   nonzero: 0/255, 0/1, 1-bit, palette, RGB(A)), or in the load stage's other
+ *   encodings (class-index, rgb, alpha); resized nearest-neighbour;
  * - Binarised/: grey level > 127 is sclera (the SSBC kit's black/white conversion cuts
  *   at 128, which also survives JPEG noise); resized nearest-neighbour;
  * - Predictions/: 8-bit grey (colour converted to luminance, alpha dropped); resized
@@ -16,6 +17,7 @@
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 
+import type { MaskEncoding } from "../data/dataset-manifest.js";
 import { describeDecodeFailure } from "../data/image-files.js";
 import { decodeScleraMask, type DecodedMask } from "../data/masks.js";
 import { resizeNearest } from "./resample.js";
@@ -47,10 +49,10 @@ export class UnreadableImageError extends Error {
 }
 
 /** `size` null: keep the file's own size. */
-export async function readGroundTruth(file: string, size: ScoringSize | null): Promise<ReadImage> {
+export async function readGroundTruth(file: string, size: ScoringSize | null, encoding: MaskEncoding = { kind: "binary" }): Promise<ReadImage> {
   let decoded: DecodedMask;
   try {
-    decoded = await decodeScleraMask(file, { kind: "binary" });
+    decoded = await decodeScleraMask(file, encoding);
   } catch (error) {
     throw new UnreadableImageError(error instanceof Error ? error.message : String(error));
   }

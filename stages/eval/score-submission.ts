@@ -14,6 +14,7 @@
  */
 import path from "node:path";
 
+import type { MaskEncoding } from "../data/dataset-manifest.js";
 import { baseName } from "../data/image-files.js";
 import { LISTED_PROBLEMS } from "../data/input-problems.js";
 import { forEachConcurrently } from "../data/work-pool.js";
@@ -34,6 +35,8 @@ export interface ScoreOptions {
   /** [width, height] to resize everything to; null: each ground truth's own size. */
   readonly size: readonly [number, number] | null;
   readonly seed: number;
+  /** How the ground-truth files encode the sclera (the load stage's `mask:`); default binary, sclera = nonzero. */
+  readonly groundTruthMask?: MaskEncoding;
   /** Attributes to break down by; null: every attribute an image has. */
   readonly breakdownBy: readonly string[] | null;
   readonly signal?: AbortSignal;
@@ -45,6 +48,8 @@ export interface ScoredSubmission {
   /** One per image, sorted by name. */
   readonly rows: readonly PerImageRow[];
 }
+
+const BINARY_MASK: MaskEncoding = { kind: "binary" };
 
 /** Images read at once: sharp decodes on libuv threads; a few keep 2 cores busy. */
 const CONCURRENCY = 3;
@@ -72,7 +77,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoredSubm
   };
   await forEachConcurrently(layout.entries, CONCURRENCY, options.signal ?? new AbortController().signal, async (entry) => {
     try {
-      tallied.set(entry.key, await tallyEntry(entry, size, label));
+      tallied.set(entry.key, await tallyEntry(entry, size, options.groundTruthMask ?? BINARY_MASK, label));
     } catch (error) {
       if (!(error instanceof UnreadableFile)) throw error;
       unreadable.push(error.message);
@@ -148,7 +153,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoredSubm
 /** An image of the submission that cannot be decoded; the message names the file. */
 class UnreadableFile extends Error {}
 
-async function tallyEntry(entry: SubmissionEntry, size: ScoringSize | null, label: (file: string) => string): Promise<Tallied> {
+async function tallyEntry(entry: SubmissionEntry, size: ScoringSize | null, mask: MaskEncoding, label: (file: string) => string): Promise<Tallied> {
   const read = async <T>(file: string, reader: () => Promise<T>): Promise<T> => {
     try {
       return await reader();
@@ -157,7 +162,7 @@ async function tallyEntry(entry: SubmissionEntry, size: ScoringSize | null, labe
       throw error;
     }
   };
-  const truth = await read(entry.groundTruth, () => readGroundTruth(entry.groundTruth, size));
+  const truth = await read(entry.groundTruth, () => readGroundTruth(entry.groundTruth, size, mask));
   const target = size ?? { width: truth.width, height: truth.height };
   const sizeMismatch: Tallied["sizeMismatch"] = [];
   const checkSize = (folder: string, own: { width: number; height: number }): void => {

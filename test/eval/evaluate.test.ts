@@ -5,7 +5,8 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { f1Of, sumConfusion } from "../../stages/eval/confusion.js";
-import { evaluateStage, type EvaluateParams } from "../../stages/eval/evaluate.js";
+import type { EvaluateParams } from "../../stages/eval/evaluate-params.js";
+import { evaluateStage } from "../../stages/eval/evaluate.js";
 import { foldOrder, meanAndStd, splitEvenly } from "../../stages/eval/folds.js";
 import type { EvaluationReport } from "../../stages/eval/report.js";
 import { TempDirs, context, runStage } from "../stages/resize-fixtures.js";

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { main } from "../../cli/main.js";
 import { TempDirs } from "../stages/resize-fixtures.js";
-import { SIX, columnRamp, leftColumns, writeGrey, writeSubmission } from "./submission-fixtures.js";
+import { HEIGHT, SIX, WIDTH, columnRamp, leftColumns, writeGrey, writeSubmission } from "./submission-fixtures.js";
+import { writePng } from "../stages/resize-fixtures.js";
 
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
@@ -128,8 +129,38 @@ describe("mu-pipe score", () => {
     expect(fewer.out).toContain("  day         3  -   -                      0.8889             0.8889\n");
   });
 
+  it("scores only the sclera of class-index or colour ground truth, as the load stage's mask option says", async () => {
+    const root = await temp.make("mu-pipe-score-");
+    // eyes-dev style: columns 0-1 sclera (1), 2-3 iris (2), 4 pupil (3), 5-7 background (0);
+    // the prediction marks exactly the sclera.
+    const classes = new Uint8Array(WIDTH * HEIGHT).map((_, i) => [1, 1, 2, 2, 3, 0, 0, 0][i % WIDTH] as number);
+    await writeGrey(path.join(root, "gt", "eye.png"), classes);
+    await writeGrey(path.join(root, "sub", "Binarised", "eye.png"), leftColumns(2));
+    const colours = Buffer.alloc(WIDTH * HEIGHT * 3);
+    for (let i = 0; i < WIDTH * HEIGHT; i++) colours.set(i % WIDTH < 2 ? [255, 0, 0] : i % WIDTH < 5 ? [0, 255, 0] : [0, 0, 0], i * 3);
+    await writePng(path.join(root, "rgb", "eye.png"), { width: WIDTH, height: HEIGHT, channels: 3, data: colours });
+    const pooledF1 = async (...argv: string[]): Promise<number> => {
+      const result = await score(root, "sub", "--folds", "1", "--size", "native", "--format", "json", ...argv);
+      expect(result.err).toBe("");
+      return (JSON.parse(result.out) as { overall: { pooled: { binarised: { f1: number } } } }).overall.pooled.binarised.f1;
+    };
+    // The default, binary: every nonzero class is sclera, so iris and pupil count (TP 12, FN 18).
+    expect(await pooledF1("--ground-truth", "gt")).toBeCloseTo(24 / 42, 6);
+    expect(await pooledF1("--ground-truth", "gt", "--mask", "class-index:1")).toBe(1);
+    expect(await pooledF1("--ground-truth", "gt", "--mask", "{kind: class-index, sclera: 1}")).toBe(1);
+    expect(await pooledF1("--ground-truth", "rgb", "--mask", "rgb:255,0,0")).toBe(1);
+    expect(await pooledF1("--ground-truth", "rgb")).toBeCloseTo(24 / 42, 6);
+
+    const bad = await score(root, "sub", "--ground-truth", "gt", "--mask", "class-index");
+    expect(bad.code).toBe(2);
+    expect(bad.err.split("\n")[0]).toBe('mu-pipe: --mask "class-index": class-index needs the sclera\'s class value, e.g. class-index:1');
+    const range = await score(root, "sub", "--ground-truth", "gt", "--mask", "rgb:300,0,0");
+    expect(range.code).toBe(2);
+    expect(range.err.split("\n")[0]).toBe('mu-pipe: --mask "rgb:300,0,0": sclera.0 must be <= 255');
+  });
+
   it.each([
-    [["sub"], "mu-pipe: missing --ground-truth (the submission has no GroundTruth/ folder)"],
+    [["sub"], "mu-pipe: missing --ground-truth (the submission has no GroundTruth/ folder): its images had no ground truth; pass --ground-truth <folder of masks>"],
     [[], "mu-pipe: missing the submission folder"],
     [["sub", "--ground-truth", "gt", "--format", "xml"], "mu-pipe: --format must be table or json, not xml"],
     [["sub", "--ground-truth", "gt", "--folds", "0"], "mu-pipe: --folds must be an integer >= 1, not 0"],
