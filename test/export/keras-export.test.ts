@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 
 import { exportModel } from "../../stages/export/export-model.js";
 import { readKerasWeights } from "../../stages/model/keras-h5.js";
@@ -21,7 +22,7 @@ const hasPythonTf =
     stdio: "ignore",
     timeout: 30_000,
   }).status === 0;
-if (!hasPythonTf) process.stderr.write("keras export: skipped, python3 with tensorflow, keras, h5py and numpy is not available\n");
+const skip = skipUnlessAvailable("Python TensorFlow (python3 with tensorflow, keras, h5py, numpy)", hasPythonTf ? null : "python3 cannot import them");
 
 const BATCH = 2;
 
@@ -56,7 +57,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasPythonTf)("keras export, loaded by Python Keras", () => {
+describe.skipIf(skip)("keras export, loaded by Python Keras", () => {
   it("loads with keras.models.load_model and predicts what mu-pipe predicts, within 1e-4", async () => {
     const out = path.join(work, "mu_net.h5");
     await exportModel({ modelDir: path.join(work, "model"), format: "keras", out });

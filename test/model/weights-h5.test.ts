@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import h5wasm from "h5wasm/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { applyKerasWeights } from "../../stages/model/apply-weights.js";
 import { readKerasWeights, writeKerasWeights, type KerasWeights } from "../../stages/model/keras-h5.js";
 import { buildMuNet, encoderLayerNames } from "../../stages/model/mu-net.js";
@@ -243,9 +244,11 @@ describe("files that are not Keras weights", () => {
 describe("the real ImageNet files", () => {
   const file035 = path.join(sharedWeights, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5");
   const file10 = path.join(sharedWeights, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
-  if (!existsSync(file035) || !existsSync(file10)) console.warn(`skipping the real-file tests: ${sharedWeights} lacks the 0.35 or 1.0 file`);
+  const absent = (file: string): string | null => (existsSync(file) ? null : `${file} is absent`);
+  const skip035 = skipUnlessAvailable("../shared/weights' 0.35 ImageNet file", absent(file035));
+  const skip10 = skipUnlessAvailable("../shared/weights' 1.0 ImageNet file", absent(file10));
 
-  it.skipIf(!existsSync(file035))("reads all 154 layers of the 0.35 file in Keras order", async () => {
+  it.skipIf(skip035)("reads all 154 layers of the 0.35 file in Keras order", async () => {
     const weights = await readKerasWeights(file035);
     expect(weights.size).toBe(154);
     expect([...weights.keys()].slice(0, 3)).toEqual(["input_layer", "Conv1", "bn_Conv1"]);
@@ -253,7 +256,7 @@ describe("the real ImageNet files", () => {
     expect(weights.get("bn_Conv1")?.map((w) => w.name)).toEqual(["bn_Conv1/gamma", "bn_Conv1/beta", "bn_Conv1/moving_mean", "bn_Conv1/moving_variance"]);
   });
 
-  it.skipIf(!existsSync(file10))("refuses the 1.0 file on a 0.35 model, suggesting another alpha", async () => {
+  it.skipIf(skip10)("refuses the 1.0 file on a 0.35 model, suggesting another alpha", async () => {
     const model = buildMuNet({ alpha: 0.35, inputSize: 32 });
     const encoder = new Set(encoderLayerNames(model));
     try {
@@ -266,7 +269,7 @@ describe("the real ImageNet files", () => {
     }
   });
 
-  it.skipIf(!existsSync(file035))("round-trips the 0.35 encoder through writeKerasWeights", async () => {
+  it.skipIf(skip035)("round-trips the 0.35 encoder through writeKerasWeights", async () => {
     const model = buildMuNet({ alpha: 0.35, inputSize: 32 });
     const encoder = new Set(encoderLayerNames(model));
     const original = await readKerasWeights(file035);

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { applyKerasWeights } from "../../stages/model/apply-weights.js";
 import { scaleImages } from "../../stages/model/input-scaling.js";
 import { readKerasWeights } from "../../stages/model/keras-h5.js";
@@ -16,7 +17,7 @@ const shared = path.resolve(repoRoot, "../shared");
 const weightsFile = path.join(shared, "weights/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5");
 const fixtureDir = path.join(shared, "fixtures/mobilenetv2-activations");
 const available = existsSync(weightsFile) && existsSync(path.join(fixtureDir, "fixture.json"));
-if (!available) console.warn(`skipping the Keras activation check: ${weightsFile} or ${fixtureDir} is absent`);
+const skip = skipUnlessAvailable("../shared's ImageNet weights and Keras activation fixtures", available ? null : `${weightsFile} or ${fixtureDir} is absent`);
 
 interface LayerFixture {
   shape: number[];
@@ -33,7 +34,7 @@ interface Fixture {
 
 const TOLERANCE = 1e-4;
 
-describe.skipIf(!available)("ImageNet weights on buildMuNet's encoder match Keras", () => {
+describe.skipIf(skip)("ImageNet weights on buildMuNet's encoder match Keras", () => {
   let fixture: Fixture;
   const outputs = new Map<string, Float32Array>();
 

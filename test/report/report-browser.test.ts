@@ -9,6 +9,7 @@ import path from "node:path";
 
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 
 import { writeComparisonPage, writeRunReport } from "../../cli/report/write-report.js";
 import { compareRuns, readRunConfig } from "../../cli/compare-runs.js";
@@ -35,7 +36,7 @@ function dataset(charts: Map<string, DrawnChart>, key: string, label: string): D
   return found;
 }
 
-describe.skipIf(executable === null)(`report pages in Chromium (${executable ?? `skipped: ${NO_CHROMIUM}`})`, () => {
+describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIUM : null))(`report pages in Chromium (${executable ?? `skipped: ${NO_CHROMIUM}`})`, () => {
   let dir: string;
   beforeAll(async () => {
     browser = await launchChromium(executable ?? "");
@@ -117,7 +118,7 @@ stages:
 
 const skipReal = executable === null ? NO_CHROMIUM : nativeTensorflow !== null ? `tensorflow backend: ${nativeTensorflow}` : null;
 
-describe.skipIf(skipReal !== null)(`the report of a tiny real run (${skipReal === null ? "native backend" : `skipped: ${skipReal}`})`, { timeout: 240_000 }, () => {
+describe.skipIf(skipUnlessAvailable("Chromium and the native TensorFlow backend", skipReal))(`the report of a tiny real run (${skipReal === null ? "native backend" : `skipped: ${skipReal}`})`, { timeout: 240_000 }, () => {
   let rig: EngineRig;
   beforeAll(async () => {
     browser = await launchChromium(executable ?? "");

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { initBackend } from "../../stages/runtime/backend.js";
 import { nativeProblem, nativeStatus } from "../../stages/runtime/native-package.js";
 
@@ -13,7 +14,7 @@ describe.skipIf(problem === null)(`tensorflow backend absent (${problem ?? "it i
   });
 });
 
-describe.skipIf(problem !== null)(`tensorflow backend built (skipped: ${problem ?? ""})`, () => {
+describe.skipIf(skipUnlessAvailable("the native TensorFlow backend", problem))(`tensorflow backend built (skipped: ${problem ?? ""})`, () => {
   it("activates on the same tfjs-core and runs an op", async () => {
     const info = await initBackend("tensorflow", { purpose: "train" });
     expect(info.name).toBe("tensorflow");

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { initBackend } from "../../stages/runtime/backend.js";
 import { fusedBatchNormInstalled, installFusedOps, uninstallFusedOps } from "../../stages/runtime/fused-ops/index.js";
 import { nativeProblem, nativeStatus } from "../../stages/runtime/native-package.js";
@@ -64,7 +65,7 @@ function step(shape: [number, number, number, number], momentum: number, epsilon
   return result;
 }
 
-describe.skipIf(problem !== null)(`fused batch norm on the tensorflow backend (skipped: ${problem ?? ""})`, () => {
+describe.skipIf(skipUnlessAvailable("the native TensorFlow backend", problem))(`fused batch norm on the tensorflow backend (skipped: ${problem ?? ""})`, () => {
   beforeAll(async () => {
     await initBackend("tensorflow", { purpose: "train" });
   });

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { initBackend } from "../../stages/runtime/backend.js";
 import { installFusedOps, uninstallFusedOps } from "../../stages/runtime/fused-ops/index.js";
 import { nativeProblem, nativeStatus } from "../../stages/runtime/native-package.js";
@@ -30,7 +31,7 @@ async function fusedAndPlain(f: () => tf.Tensor[]): Promise<{ kernels: string[];
   }
 }
 
-describe.skipIf(problem !== null)(`native ReLU, ReLU6 and gradients on the tensorflow backend (skipped: ${problem ?? ""})`, () => {
+describe.skipIf(skipUnlessAvailable("the native TensorFlow backend", problem))(`native ReLU, ReLU6 and gradients on the tensorflow backend (skipped: ${problem ?? ""})`, () => {
   beforeAll(async () => {
     await initBackend("tensorflow", { purpose: "train" });
   });

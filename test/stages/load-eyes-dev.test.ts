@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../require-in-ci.js";
 import { decodeScleraMask } from "../../stages/data/masks.js";
 import { runLoad } from "./load-fixtures.js";
 
@@ -9,12 +10,9 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const eyesDev = path.resolve(repoRoot, "../shared/data/eyes-dev");
 const present = existsSync(path.join(eyesDev, "images"));
 
-if (!present) {
-  // vitest shows the skip; this line says why.
-  console.warn(`eyes-dev integration test skipped: ${eyesDev} is absent (the shared development data is not on this machine)`);
-}
+const skip = skipUnlessAvailable("../shared/data/eyes-dev", present ? null : `${eyesDev} is absent (the shared development data is not on this machine)`);
 
-describe.skipIf(!present)(`load on eyes-dev (${eyesDev}; skipped when absent)`, () => {
+describe.skipIf(skip)(`load on eyes-dev (${eyesDev}; skipped when absent)`, () => {
   it("pairs all 990 images with class-index masks (sclera = 1) and splits them by image", async () => {
     const { manifest, report, outcome } = await runLoad(
       { source: { kind: "folders", images: "images", masks: "masks", mask: { kind: "class-index", sclera: 1 } } },
