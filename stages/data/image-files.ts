@@ -4,20 +4,9 @@
  * is not enough).
  */
 import { createHash } from "node:crypto";
-import path from "node:path";
 import sharp from "sharp";
 
-/** Extensions (lower case) that are read as images; every other file is ignored. */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"]);
-
-export function isImageName(file: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
-}
-
-/** The file name without its extension. */
-export function baseName(file: string): string {
-  return path.basename(file, path.extname(file));
-}
+export { IMAGE_EXTENSIONS, baseName, isImageName } from "./image-names.js";
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");

@@ -5,44 +5,17 @@
 import path from "node:path";
 
 import type { ExternalInput } from "../../pipeline/stage.js";
-import type { MaskEncoding, Rgb } from "./dataset-manifest.js";
+import type { MaskEncoding } from "./dataset-manifest.js";
+import { byKind } from "./schema-by-kind.js";
+import { pathSchema } from "./sources/layout.js";
+import { SOURCE_LAYOUTS, layoutOf, type SourceKind, type SourceParams } from "./sources/layouts.js";
 
-export type SourceKind = "folders" | "masd" | "sbvpi" | "mobius" | "synthetic";
-
-export interface FoldersSource {
-  readonly kind: "folders";
-  /** Folder of images (searched recursively), relative to the experiment file. */
-  readonly images: string;
-  /** Folder of masks, mirroring the images' sub-folders. */
-  readonly masks: string;
-  /** Mask file name for an image named `<name>.<ext>`, e.g. `{name}_mask.png`. */
-  readonly mask_name?: string;
-  /** Alternative to mask_name: a regex over mask file names whose group `name` (or group 1) is the image's name. */
-  readonly mask_regex?: string;
-  /** Regex over image base names whose named groups become attributes (for evaluate's breakdowns), e.g. `^(?<kind>[a-z]+)_`. */
-  readonly name_attributes?: string;
-  readonly mask?: MaskEncoding;
-}
-
-export interface TreeSource {
-  readonly kind: "masd" | "sbvpi" | "mobius";
-  /** The dataset's root folder, relative to the experiment file. */
-  readonly root: string;
-  readonly mask?: MaskEncoding;
-}
-
-export interface SyntheticSource {
-  readonly kind: "synthetic";
-  readonly count: number;
-  /** Image width range in pixels, height 3/4 of the width; when both are omitted the generator picks sizes. */
-  readonly min_size?: number;
-  readonly max_size?: number;
-  readonly image_format?: "png" | "jpeg";
-  /** Framings to generate (default all): `closeup` eyes fill the frame like phone crops, `webcam` and `face` are wide shots. */
-  readonly views?: readonly ("closeup" | "webcam" | "face")[];
-}
-
-export type SourceParams = FoldersSource | TreeSource | SyntheticSource;
+export type { FoldersSource } from "./sources/folders.js";
+export type { TreeSource } from "./sources/layout.js";
+export type { SourceKind, SourceParams } from "./sources/layouts.js";
+export type { SyntheticSource } from "./sources/synthetic.js";
+export { MOBIUS_COLOURS } from "./sources/mobius.js";
+export { DEFAULT_SYNTHETIC } from "./sources/synthetic.js";
 
 export type SplitBy = "subject" | "image";
 
@@ -63,35 +36,17 @@ export interface LoadParams {
   readonly limit?: number;
 }
 
-export const MOBIUS_COLOURS = {
-  sclera: [255, 0, 0] as Rgb,
-  iris: [0, 255, 0] as Rgb,
-  pupil: [0, 0, 255] as Rgb,
-  other: [0, 0, 0] as Rgb,
-};
-
 /** The encoding a source's masks use unless the params say otherwise. */
 export function defaultMaskEncoding(kind: SourceKind): MaskEncoding {
-  switch (kind) {
-    case "mobius":
-      return {
-        kind: "rgb",
-        sclera: MOBIUS_COLOURS.sclera,
-        known: [MOBIUS_COLOURS.iris, MOBIUS_COLOURS.pupil, MOBIUS_COLOURS.other],
-      };
-    case "synthetic":
-    case "folders":
-    case "masd":
-    case "sbvpi":
-      // SBVPI masks are grey or RGBA with a transparent background: binary reads
-      // the brightest channel dimmed by alpha, which covers both.
-      return { kind: "binary" };
-    default:
-      return unknownKind(kind);
-  }
+  const layout = SOURCE_LAYOUTS.find((l) => l.kind === kind);
+  if (layout === undefined) throw new Error(`unknown source kind ${JSON.stringify(kind)}`);
+  return layout.defaultMask;
 }
 
-export const DEFAULT_SYNTHETIC = { image_format: "png" } as const;
+/** The mask encoding of `source`: its `mask` when given, else its layout's default. */
+export function maskEncodingOf(source: SourceParams): MaskEncoding {
+  return ("mask" in source ? source.mask : undefined) ?? layoutOf(source).defaultMask;
+}
 
 /** Throws an Error naming the values when the split fractions do not sum to 1. */
 export function checkSplitFractions(split: SplitParams): void {
@@ -104,148 +59,19 @@ export function checkSplitFractions(split: SplitParams): void {
 
 /** The folders a source reads (absolute): their content joins the cache fingerprint. */
 export function sourceFolders(params: LoadParams, baseDir: string): ExternalInput[] {
-  const source = params.source;
-  const abs = (p: string): string => path.resolve(baseDir, p);
-  const extra = params.split.file !== undefined ? [{ path: abs(params.split.file), about: "split.file" }] : [];
-  const under = (folder: string, what: string): ExternalInput => ({
-    path: path.join(abs((source as TreeSource).root), folder),
-    about: `${what}: source.root + /${folder}, for the ${source.kind} layout`,
-  });
-  switch (source.kind) {
-    case "folders":
-      return [{ path: abs(source.images), about: "source.images" }, { path: abs(source.masks), about: "source.masks" }, ...extra];
-    case "masd":
-      return [under("MASD", "the photos"), under("MASD_GT", "the masks"), ...extra];
-    case "sbvpi":
-      return [{ path: abs(source.root), about: "source.root, for the sbvpi layout" }, ...extra];
-    case "mobius":
-      return [under("Images", "the photos"), under("Masks", "the masks"), ...extra];
-    case "synthetic":
-      return extra;
-    default:
-      return unknownKind(source);
-  }
+  const extra = params.split.file !== undefined ? [{ path: path.resolve(baseDir, params.split.file), about: "split.file" }] : [];
+  return [...layoutOf(params.source).inputs(params.source, baseDir), ...extra];
 }
-
-const rgbSchema = {
-  type: "array",
-  items: { type: "integer", minimum: 0, maximum: 255 },
-  minItems: 3,
-  maxItems: 3,
-};
-
-/**
- * An object schema picked by its `kind`: `if kind == X then branch X`, so a wrong value
- * gets one error about `kind` (or about the branch), not every branch's complaints.
- */
-function byKind(description: string, branches: readonly Record<string, unknown>[]): Record<string, unknown> {
-  const kinds = branches.map((branch) => ((branch["properties"] as Record<string, { const: string }>)["kind"] as { const: string }).const);
-  return {
-    description,
-    type: "object",
-    required: ["kind"],
-    properties: { kind: { enum: kinds, description: `One of: ${kinds.join(", ")}` } },
-    allOf: branches.map((branch) => {
-      const kind = (branch["properties"] as Record<string, { const: string }>)["kind"] as { const: string };
-      return { if: { properties: { kind: { const: kind.const } } }, then: branch };
-    }),
-  };
-}
-
-export const maskEncodingSchema = byKind("How the sclera is encoded in the mask files (default depends on the source kind)", [
-  {
-    additionalProperties: false,
-    properties: {
-      kind: { const: "binary", description: "Sclera where the grey value (brightest channel, dimmed by alpha) > threshold" },
-      threshold: { type: "number", minimum: 0, maximum: 255, description: "0-255 scale; 0 = any non-zero value (use ~127 for JPEG masks)" },
-    },
-  },
-  {
-    additionalProperties: false,
-    required: ["sclera"],
-    properties: {
-      kind: { const: "class-index", description: "Single-channel or palette mask; the sclera is one class value" },
-      sclera: { type: "integer", minimum: 0, description: "Sample value (or palette index) of the sclera class" },
-    },
-  },
-  {
-    additionalProperties: false,
-    required: ["sclera"],
-    properties: {
-      kind: { const: "rgb", description: "Colour-coded classes; the sclera is one colour" },
-      sclera: { ...rgbSchema, description: "Sclera colour [r, g, b]" },
-      tolerance: { type: "number", minimum: 0, maximum: 255, description: "Per-channel tolerance (default 0, or 48 for JPEG masks)" },
-      known: { type: "array", items: rgbSchema, description: "Other class colours; pixels of no declared colour are then invalid" },
-    },
-  },
-  {
-    additionalProperties: false,
-    properties: {
-      kind: { const: "alpha", description: "Sclera where the alpha channel > threshold" },
-      threshold: { type: "number", minimum: 0, maximum: 255, description: "0-255 scale, default 0" },
-    },
-  },
-]);
-
-const pathSchema = (description: string): Record<string, unknown> => ({ type: "string", minLength: 1, description });
-
-const TREE_DESCRIPTIONS: Record<"masd" | "sbvpi" | "mobius", string> = {
-  masd: "MASD: root/MASD/<subject>/*.jpg with masks in root/MASD_GT/<subject>/*.png",
-  sbvpi: "SBVPI: root/<subject>/<subject><L|R>_<gaze>_<n>.jpg with <base>_sclera.png beside it",
-  mobius: "MOBIUS: root/Images/<ID>/<ID>_<phone><light>_<eye><gaze>_<n>.jpg, RGB masks in root/Masks/<ID>/",
-};
 
 export const loadParamsSchema = {
   type: "object",
   additionalProperties: false,
   required: ["source"],
   properties: {
-    source: byKind("Where the images and masks come from; `kind` selects the layout", [
-      {
-        additionalProperties: false,
-        required: ["images", "masks"],
-        properties: {
-          kind: { const: "folders", description: "An images folder and a masks folder, paired by base name" },
-          images: pathSchema("Images folder, relative to the experiment file (searched recursively)"),
-          masks: pathSchema("Masks folder, relative to the experiment file, mirroring the images' sub-folders"),
-          mask_name: { type: "string", pattern: "\\{name\\}", description: "Mask file name for image `<name>.<ext>`, e.g. `{name}_mask.png` (default: any image file named `<name>.*`)" },
-          mask_regex: { type: "string", minLength: 1, description: "Regex over mask file names; group `name` (or group 1) is the image's base name" },
-          name_attributes: {
-            type: "string",
-            minLength: 1,
-            description: "Regex over image base names; each named group becomes an attribute that evaluate breaks its scores down by, e.g. `^(?<kind>[a-z]+)_` gives kind=webcam for webcam_12.jpg",
-          },
-          mask: maskEncodingSchema,
-        },
-      },
-      ...(["masd", "sbvpi", "mobius"] as const).map((kind) => ({
-        additionalProperties: false,
-        required: ["root"],
-        properties: {
-          kind: { const: kind, description: TREE_DESCRIPTIONS[kind] },
-          root: pathSchema("The dataset's root folder, relative to the experiment file"),
-          mask: maskEncodingSchema,
-        },
-      })),
-      {
-        additionalProperties: false,
-        required: ["count"],
-        properties: {
-          kind: { const: "synthetic", description: "Procedurally generated eyes (written into the dataset folder)" },
-          count: { type: "integer", minimum: 1, description: "Number of eyes to generate" },
-          min_size: { type: "integer", minimum: 32, description: "Smallest image width in pixels, height 3/4 of it (default: the generator picks sizes and aspect ratios)" },
-          max_size: { type: "integer", minimum: 32, description: "Largest image width in pixels (default: the generator picks)" },
-          image_format: { enum: ["png", "jpeg"], description: "Image file format (masks are always PNG); default png" },
-          views: {
-            type: "array",
-            items: { enum: ["closeup", "webcam", "face"] },
-            minItems: 1,
-            uniqueItems: true,
-            description: "Framings to generate: `closeup` (one eye fills the frame, like phone crops), `webcam`, `face` (wide shots, small sclera); default all three",
-          },
-        },
-      },
-    ]),
+    source: byKind(
+      "Where the images and masks come from; `kind` selects the layout",
+      SOURCE_LAYOUTS.map((layout) => layout.schema),
+    ),
     split: {
       description: "How items are divided into train/val/test (deterministic from the experiment seed)",
       type: "object",
@@ -281,8 +107,4 @@ export function withDefaults(params: Partial<LoadParams> & Pick<LoadParams, "sou
 
 function round(value: number): number {
   return Math.round(value * 1e9) / 1e9;
-}
-
-function unknownKind(value: never): never {
-  throw new Error(`unknown source kind ${JSON.stringify(value)}`);
 }

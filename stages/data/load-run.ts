@@ -20,14 +20,10 @@ import {
 } from "./dataset-manifest.js";
 import { inspectImage, sha256Hex } from "./image-files.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
-import { checkSplitFractions, defaultMaskEncoding, withDefaults, type LoadParams, type SourceParams, type SplitBy } from "./load-params.js";
+import { checkSplitFractions, maskEncodingOf, withDefaults, type LoadParams, type SourceParams, type SplitBy } from "./load-params.js";
 import { analyseMaskBytes, describeMaskProblem, findMaskProblems } from "./masks.js";
-import { scanFolders } from "./sources/folders.js";
-import { scanMasd } from "./sources/masd.js";
-import { scanMobius } from "./sources/mobius.js";
-import { scanSbvpi } from "./sources/sbvpi.js";
+import { layoutOf } from "./sources/layouts.js";
 import { compare, type Candidate, type SourceScan } from "./sources/source-scan.js";
-import { generateSynthetic } from "./sources/synthetic.js";
 import { assignSplits, defaultSplitBy, derivedSeed, readSplitFile, shuffled, makeRandom, SPLITS } from "./split.js";
 import { forEachConcurrently } from "./work-pool.js";
 
@@ -61,7 +57,7 @@ export async function runLoad(ctx: StageContext<LoadParams>): Promise<StageOutco
   await mkdir(datasetDir, { recursive: true });
 
   const source = params.source;
-  const encoding = source.kind !== "synthetic" && source.mask !== undefined ? source.mask : defaultMaskEncoding(source.kind);
+  const encoding = maskEncodingOf(source);
   ctx.progress({ message: `scanning ${source.kind} source` });
   const scan = await scanSource(source, ctx, datasetDir);
   if (scan.candidates.length === 0 && scan.problems.length === 0) {
@@ -114,21 +110,8 @@ export async function runLoad(ctx: StageContext<LoadParams>): Promise<StageOutco
   return { metrics: { ...counts, skipped: skipped.length, ignored: scan.ignored.length } };
 }
 
-async function scanSource(source: SourceParams, ctx: StageContext<LoadParams>, datasetDir: string): Promise<SourceScan> {
-  switch (source.kind) {
-    case "folders":
-      return scanFolders(source, ctx.baseDir);
-    case "masd":
-      return scanMasd(source, ctx.baseDir);
-    case "sbvpi":
-      return scanSbvpi(source, ctx.baseDir);
-    case "mobius":
-      return scanMobius(source, ctx.baseDir);
-    case "synthetic":
-      return generateSynthetic(source, { seed: ctx.seed, datasetDir, signal: ctx.signal, progress: (u) => ctx.progress(u) });
-    default:
-      return unknownSource(source);
-  }
+function scanSource(source: SourceParams, ctx: StageContext<LoadParams>, datasetDir: string): Promise<SourceScan> {
+  return layoutOf(source).scan(source, { baseDir: ctx.baseDir, seed: ctx.seed, datasetDir, signal: ctx.signal, progress: (u) => ctx.progress(u) });
 }
 
 /** Ids made file-system safe (`[A-Za-z0-9._-]`) and unique (`_2`, `_3`, ... in path order). */
@@ -269,8 +252,4 @@ async function decideSplits(
     if (params.split[split] > 0 && ![...splits.values()].includes(split)) ctx.log(`warning: split ${split} is empty`);
   }
   return { splits, by };
-}
-
-function unknownSource(value: never): never {
-  throw new Error(`unknown source kind ${JSON.stringify(value)}`);
 }

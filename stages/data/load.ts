@@ -11,11 +11,12 @@
  */
 import { defineStageType } from "../../pipeline/stage.js";
 import { loadParamsSchema, sourceFolders, type LoadParams } from "./load-params.js";
+import { SOURCE_LAYOUTS } from "./sources/layouts.js";
 
 export const loadStage = defineStageType<LoadParams>({
   name: "load",
   version: 1,
-  description: "Reads a sclera dataset (folders, MASD, SBVPI, MOBIUS or synthetic), checks it and splits it",
+  description: `Reads a sclera dataset (${SOURCE_LAYOUTS.map((layout) => layout.kind).join(", ")}), checks it and splits it`,
   paramsSchema: loadParamsSchema,
   inputs: {},
   outputs: {

@@ -12,7 +12,7 @@ import { Ajv } from "ajv";
 import { parse as parseYaml } from "yaml";
 
 import type { MaskEncoding } from "./dataset-manifest.js";
-import { maskEncodingSchema } from "./load-params.js";
+import { maskEncodingSchema } from "./mask-schema.js";
 
 export const MASK_OPTION_FORMS = "binary[:T], class-index:N, rgb:R,G,B[~TOL], alpha[:T], or the load stage's YAML form, e.g. {kind: class-index, sclera: 1}";
 

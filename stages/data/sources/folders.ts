@@ -4,10 +4,54 @@
  * (group `name`) say how mask names derive from image names when they differ.
  */
 import path from "node:path";
-import { baseName, isImageName } from "../image-files.js";
-import type { FoldersSource } from "../load-params.js";
+import { baseName, isImageName } from "../image-names.js";
+import type { MaskEncoding } from "../dataset-manifest.js";
+import { maskEncodingSchema } from "../mask-schema.js";
 import { dirOf, fileOf, listFiles } from "./file-tree.js";
+import { defineLayout, pathSchema } from "./layout.js";
 import { pairByKey, type KeyedFile, type SourceScan } from "./source-scan.js";
+
+export interface FoldersSource {
+  readonly kind: "folders";
+  /** Folder of images (searched recursively), relative to the experiment file. */
+  readonly images: string;
+  /** Folder of masks, mirroring the images' sub-folders. */
+  readonly masks: string;
+  /** Mask file name for an image named `<name>.<ext>`, e.g. `{name}_mask.png`. */
+  readonly mask_name?: string;
+  /** Alternative to mask_name: a regex over mask file names whose group `name` (or group 1) is the image's name. */
+  readonly mask_regex?: string;
+  /** Regex over image base names whose named groups become attributes (for evaluate's breakdowns), e.g. `^(?<kind>[a-z]+)_`. */
+  readonly name_attributes?: string;
+  readonly mask?: MaskEncoding;
+}
+
+export const foldersLayout = defineLayout<FoldersSource>({
+  kind: "folders",
+  schema: {
+    additionalProperties: false,
+    required: ["images", "masks"],
+    properties: {
+      kind: { const: "folders", description: "An images folder and a masks folder, paired by base name" },
+      images: pathSchema("Images folder, relative to the experiment file (searched recursively)"),
+      masks: pathSchema("Masks folder, relative to the experiment file, mirroring the images' sub-folders"),
+      mask_name: { type: "string", pattern: "\\{name\\}", description: "Mask file name for image `<name>.<ext>`, e.g. `{name}_mask.png` (default: any image file named `<name>.*`)" },
+      mask_regex: { type: "string", minLength: 1, description: "Regex over mask file names; group `name` (or group 1) is the image's base name" },
+      name_attributes: {
+        type: "string",
+        minLength: 1,
+        description: "Regex over image base names; each named group becomes an attribute that evaluate breaks its scores down by, e.g. `^(?<kind>[a-z]+)_` gives kind=webcam for webcam_12.jpg",
+      },
+      mask: maskEncodingSchema,
+    },
+  },
+  defaultMask: { kind: "binary" },
+  inputs: (source, baseDir) => [
+    { path: path.resolve(baseDir, source.images), about: "source.images" },
+    { path: path.resolve(baseDir, source.masks), about: "source.masks" },
+  ],
+  scan: (source, run) => scanFolders(source, run.baseDir),
+});
 
 export async function scanFolders(source: FoldersSource, baseDir: string): Promise<SourceScan> {
   if (source.mask_name !== undefined && source.mask_regex !== undefined) {

@@ -4,17 +4,27 @@
  * after removing whitespace and case, ignoring the extension.
  */
 import path from "node:path";
-import { baseName, isImageName } from "../image-files.js";
-import type { TreeSource } from "../load-params.js";
+import { baseName, isImageName } from "../image-names.js";
 import { dirOf, listFiles } from "./file-tree.js";
+import { defineLayout, treeSchema, underRoot, type TreeSource } from "./layout.js";
 import { pairByKey, type KeyedFile, type SourceScan } from "./source-scan.js";
+
+export type MasdSource = TreeSource<"masd">;
+
+export const masdLayout = defineLayout<MasdSource>({
+  kind: "masd",
+  schema: treeSchema("masd", "MASD: root/MASD/<subject>/*.jpg with masks in root/MASD_GT/<subject>/*.png"),
+  defaultMask: { kind: "binary" },
+  inputs: (source, baseDir) => [underRoot(source, baseDir, "MASD", "the photos"), underRoot(source, baseDir, "MASD_GT", "the masks")],
+  scan: (source, run) => scanMasd(source, run.baseDir),
+});
 
 /** `1  (3).JPG` -> `1(3)`. */
 export function normaliseMasdName(file: string): string {
   return baseName(file).replace(/\s+/g, "").toLowerCase();
 }
 
-export async function scanMasd(source: TreeSource, baseDir: string): Promise<SourceScan> {
+export async function scanMasd(source: MasdSource, baseDir: string): Promise<SourceScan> {
   const root = path.resolve(baseDir, source.root);
   const imageDir = path.join(root, "MASD");
   const maskDir = path.join(root, "MASD_GT");

@@ -4,11 +4,28 @@
  * (the attributes come from it).
  */
 import path from "node:path";
-import { baseName, isImageName } from "../image-files.js";
-import type { TreeSource } from "../load-params.js";
+import { baseName, isImageName } from "../image-names.js";
 import { dirOf, fileOf, listFiles } from "./file-tree.js";
+import { defineLayout, treeSchema, underRoot, type TreeSource } from "./layout.js";
 import { pairByKey, type KeyedFile, type SourceScan } from "./source-scan.js";
-import type { SkippedItem } from "../dataset-manifest.js";
+
+export type MobiusSource = TreeSource<"mobius">;
+
+export const MOBIUS_COLOURS = {
+  sclera: [255, 0, 0] as Rgb,
+  iris: [0, 255, 0] as Rgb,
+  pupil: [0, 0, 255] as Rgb,
+  other: [0, 0, 0] as Rgb,
+};
+
+export const mobiusLayout = defineLayout<MobiusSource>({
+  kind: "mobius",
+  schema: treeSchema("mobius", "MOBIUS: root/Images/<ID>/<ID>_<phone><light>_<eye><gaze>_<n>.jpg, RGB masks in root/Masks/<ID>/"),
+  defaultMask: { kind: "rgb", sclera: MOBIUS_COLOURS.sclera, known: [MOBIUS_COLOURS.iris, MOBIUS_COLOURS.pupil, MOBIUS_COLOURS.other] },
+  inputs: (source, baseDir) => [underRoot(source, baseDir, "Images", "the photos"), underRoot(source, baseDir, "Masks", "the masks")],
+  scan: (source, run) => scanMobius(source, run.baseDir),
+});
+import type { Rgb, SkippedItem } from "../dataset-manifest.js";
 
 const MOBIUS_NAME = /^(?<id>[^_]+)_(?<phone>\d+)(?<light>[A-Za-z]+)_(?<eye>[LR])(?<gaze>[A-Za-z])_(?<n>\d+)$/;
 
@@ -34,7 +51,7 @@ export function parseMobiusName(base: string): MobiusName | null {
   };
 }
 
-export async function scanMobius(source: TreeSource, baseDir: string): Promise<SourceScan> {
+export async function scanMobius(source: MobiusSource, baseDir: string): Promise<SourceScan> {
   const root = path.resolve(baseDir, source.root);
   const imageDir = path.join(root, "Images");
   const maskDir = path.join(root, "Masks");

@@ -4,10 +4,22 @@
  * `_vessels`, ...) are not read.
  */
 import path from "node:path";
-import { baseName, isImageName } from "../image-files.js";
-import type { TreeSource } from "../load-params.js";
+import { baseName, isImageName } from "../image-names.js";
 import { dirOf, fileOf, listFiles } from "./file-tree.js";
+import { defineLayout, treeSchema, type TreeSource } from "./layout.js";
 import { pairByKey, type KeyedFile, type SourceScan } from "./source-scan.js";
+
+export type SbvpiSource = TreeSource<"sbvpi">;
+
+export const sbvpiLayout = defineLayout<SbvpiSource>({
+  kind: "sbvpi",
+  schema: treeSchema("sbvpi", "SBVPI: root/<subject>/<subject><L|R>_<gaze>_<n>.jpg with <base>_sclera.png beside it"),
+  // SBVPI masks are grey or RGBA with a transparent background: binary reads the
+  // brightest channel dimmed by alpha, which covers both.
+  defaultMask: { kind: "binary" },
+  inputs: (source, baseDir) => [{ path: path.resolve(baseDir, source.root), about: "source.root, for the sbvpi layout" }],
+  scan: (source, run) => scanSbvpi(source, run.baseDir),
+});
 
 const SBVPI_NAME = /^(?<subject>.+?)(?<eye>[LR])_(?<gaze>[lrsu])_(?<n>\d+)$/;
 const MASK_SUFFIX = /^(?<base>.+)_(?<part>[A-Za-z]+)$/;
@@ -30,7 +42,7 @@ export function parseSbvpiName(base: string): SbvpiName | null {
   };
 }
 
-export async function scanSbvpi(source: TreeSource, baseDir: string): Promise<SourceScan> {
+export async function scanSbvpi(source: SbvpiSource, baseDir: string): Promise<SourceScan> {
   const root = path.resolve(baseDir, source.root);
   const ignored: string[] = [];
   const problems = [];

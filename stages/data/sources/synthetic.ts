@@ -7,11 +7,48 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import sharp from "sharp";
 import type { ProgressUpdate } from "../../../pipeline/stage.js";
-import { DEFAULT_SYNTHETIC, type SyntheticSource } from "../load-params.js";
 import { derivedSeed, makeRandom } from "../split.js";
+import { defineLayout } from "./layout.js";
 import type { Candidate, SourceScan } from "./source-scan.js";
+
+export interface SyntheticSource {
+  readonly kind: "synthetic";
+  readonly count: number;
+  /** Image width range in pixels, height 3/4 of the width; when both are omitted the generator picks sizes. */
+  readonly min_size?: number;
+  readonly max_size?: number;
+  readonly image_format?: "png" | "jpeg";
+  /** Framings to generate (default all): `closeup` eyes fill the frame like phone crops, `webcam` and `face` are wide shots. */
+  readonly views?: readonly ("closeup" | "webcam" | "face")[];
+}
+
+export const DEFAULT_SYNTHETIC = { image_format: "png" } as const;
+
+export const syntheticLayout = defineLayout<SyntheticSource>({
+  kind: "synthetic",
+  schema: {
+    additionalProperties: false,
+    required: ["count"],
+    properties: {
+      kind: { const: "synthetic", description: "Procedurally generated eyes (written into the dataset folder)" },
+      count: { type: "integer", minimum: 1, description: "Number of eyes to generate" },
+      min_size: { type: "integer", minimum: 32, description: "Smallest image width in pixels, height 3/4 of it (default: the generator picks sizes and aspect ratios)" },
+      max_size: { type: "integer", minimum: 32, description: "Largest image width in pixels (default: the generator picks)" },
+      image_format: { enum: ["png", "jpeg"], description: "Image file format (masks are always PNG); default png" },
+      views: {
+        type: "array",
+        items: { enum: ["closeup", "webcam", "face"] },
+        minItems: 1,
+        uniqueItems: true,
+        description: "Framings to generate: `closeup` (one eye fills the frame, like phone crops), `webcam`, `face` (wide shots, small sclera); default all three",
+      },
+    },
+  },
+  defaultMask: { kind: "binary" },
+  inputs: () => [],
+  scan: (source, run) => generateSynthetic(source, run),
+});
 
 export interface SyntheticRun {
   readonly seed: number;
@@ -23,6 +60,7 @@ export interface SyntheticRun {
 
 export async function generateSynthetic(source: SyntheticSource, run: SyntheticRun): Promise<SourceScan> {
   const { generateSyntheticEye } = await import("../synthetic/generate.js");
+  const { default: sharp } = await import("sharp");
   const sized = source.min_size !== undefined || source.max_size !== undefined;
   const minSize = source.min_size ?? source.max_size ?? 0;
   const maxSize = source.max_size ?? source.min_size ?? 0;
