@@ -11,7 +11,7 @@ import path from "node:path";
 import { MuPipeError } from "../pipeline/failure.js";
 import { ExportError } from "../stages/export/export-error.js";
 import { modelInRun, type ModelChoice } from "../stages/export/model-in-run.js";
-import { METADATA_JSON, MODEL_JSON } from "../stages/model/model-folder.js";
+import { METADATA_JSON, MODEL_JSON } from "../stages/model/model-files.js";
 import { readRun, resolveRun } from "./run-lookup.js";
 
 export interface FoundModel {

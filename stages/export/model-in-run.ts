@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 import type { StageRunEntry } from "../../pipeline/formats.js";
-import { METADATA_JSON } from "../model/model-folder.js";
+import { METADATA_JSON } from "../model/model-files.js";
 import { FINETUNE_OUTPUTS } from "../train/finetune-params.js";
 import { ExportError } from "./export-error.js";
 

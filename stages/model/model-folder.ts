@@ -10,9 +10,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { KerasWeights } from "./keras-h5.js";
 import { INPUT_SCALINGS, type InputScaling } from "./input-scaling.js";
 
-export const MODEL_JSON = "model.json";
-export const WEIGHTS_BIN = "weights.bin";
-export const METADATA_JSON = "mu-model.json";
+import { METADATA_JSON, MODEL_JSON, WEIGHTS_BIN } from "./model-files.js";
+
+export { METADATA_JSON, MODEL_JSON, WEIGHTS_BIN } from "./model-files.js";
 
 /** `mu-model.json`: how the model in the folder was built and is to be fed. */
 export interface ModelMetadata {
