@@ -10,7 +10,9 @@ export interface RuntimeChoices {
   /** The value used when the file sets none; one of `backends`. */
   readonly defaultBackend: string;
   /** What the choice means, for the schema's description of `settings.runtime.backend`. */
-  readonly description: string;
+  readonly backendDescription: string;
+  /** What `settings.runtime.threads` sets on each backend, for the schema's description. */
+  readonly threadsDescription: string;
 }
 
 /** Stage types by `uses:` name, with the runtime choices. The CLI builds it from stages/; tests build toy ones. */

@@ -81,9 +81,9 @@ function settingsSchema(runtime: RuntimeChoices): JsonSchema {
             type: "string",
             enum: [...runtime.backends],
             default: runtime.defaultBackend,
-            description: runtime.description,
+            description: runtime.backendDescription,
           },
-          threads: { type: "integer", minimum: 1, description: "Threads for the wasm backend (default: every core, at most 8) and native TensorFlow's intra-op pool; the cpu backend uses one." },
+          threads: { type: "integer", minimum: 1, description: runtime.threadsDescription },
         },
       },
       runs_dir: {

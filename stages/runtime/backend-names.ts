@@ -21,5 +21,6 @@ export function isBackendRequest(value: string): value is BackendRequest {
 export const RUNTIME_CHOICES = {
   backends: BACKEND_REQUESTS,
   defaultBackend: AUTO_BACKEND,
-  description: "`auto` picks the fastest backend that loads.",
+  backendDescription: "`auto` picks the fastest backend that loads.",
+  threadsDescription: "Threads for the wasm backend (default: every core, at most 8) and native TensorFlow's intra-op pool; the cpu backend uses one.",
 } as const;
