@@ -19,11 +19,11 @@ export const IN_CI = process.env.CI === "true";
 export function skipUnlessAvailable(what: string, problem: string | null): boolean {
   if (problem === null) return false;
   if (IN_CI) {
-    it(`has ${what} (.ci/run installs it)`, () => {
-      throw new Error(`${what} is missing in CI: ${problem}. .ci/run should have installed it; check its log.`);
+    it(`needs ${what} (.ci/run installs it)`, () => {
+      throw new Error(`missing in CI: ${what} (${problem}); .ci/run should have installed it, check its log`);
     });
   } else {
-    process.stderr.write(`skipped: ${what} is missing: ${problem}\n`);
+    process.stderr.write(`skipped, needs ${what}: ${problem}\n`);
   }
   return true;
 }
