@@ -11,7 +11,7 @@ import type { Fingerprint } from "../../pipeline/formats.js";
 import type { ArtifactStore, Attempt, CommitInfo, LockHolder } from "../../pipeline/store/artifact-store.js";
 
 export function testFingerprint(params: Record<string, unknown> = {}): Fingerprint {
-  return { version: 1, stageType: "toy", stageVersion: 1, params, seed: null, inputs: {}, external: {} };
+  return { version: 2, stageType: "toy", stageVersion: 1, params, seed: null, inputs: {}, external: {} };
 }
 
 export function commitInfo(fingerprint: Fingerprint): CommitInfo {
