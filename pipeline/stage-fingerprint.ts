@@ -22,7 +22,8 @@ export async function fingerprintStage(stage: GraphStage, sources: FingerprintSo
     inputs[input.name] = `${sources.artifactDigestOf(input.stage)}/${input.output}`;
   }
   const external: Record<string, string> = {};
-  for (const entry of stage.type.externalInputs?.(stage.config.params, sources.baseDir) ?? []) {
+  const connected = new Set(stage.inputs.map((input) => input.name));
+  for (const entry of stage.type.externalInputs?.(stage.config.params, sources.baseDir, connected) ?? []) {
     const input: ExternalInput = typeof entry === "string" ? { path: entry, about: "" } : entry;
     external[input.key ?? externalKey(sources.baseDir, input.path)] = await digestOf(input, sources);
   }

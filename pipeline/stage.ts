@@ -118,8 +118,10 @@ export interface StageType<Params = Record<string, unknown>> {
    * encoder weights): their content digests join the fingerprint, so a file the stage
    * reads but does not declare here is a stale cache waiting to happen. Absolute paths,
    * optionally with what the path is (`about`), which errors show when it cannot be read.
+   * `connected` names the inputs the experiment connects (a file read only when an
+   * input is absent need not be declared when it is there).
    */
-  externalInputs?(params: Params, baseDir: string): (string | ExternalInput)[];
+  externalInputs?(params: Params, baseDir: string, connected: ReadonlySet<string>): (string | ExternalInput)[];
   run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
   /**
    * Sections for the run's report.html (curves, tables, images) read from the stage's

@@ -7,10 +7,12 @@
  *
  * This module only declares the stage; TensorFlow loads inside `run`.
  */
+import os from "node:os";
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { EarlyStoppingParams, ReduceLrParams } from "./callbacks.js";
+import { encoderWeightsInputs } from "./encoder-weights-input.js";
 import type { FreezeSpec } from "./freeze.js";
 import type { LossName } from "./losses.js";
 import type { OptimizerParams } from "./optimizers.js";
@@ -176,9 +178,9 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     [FINETUNE_OUTPUTS.metrics]: { description: "The stage's metrics as JSON" },
   },
   usesSeed: true,
-  externalInputs(params, baseDir) {
-    const file = encoderWeightsPath(params, baseDir);
-    return file === null ? [] : [{ path: file, about: "encoder.weights" }];
+  externalInputs(params, baseDir, connected) {
+    // With a `model` input the encoder comes from it, and no weights file is read.
+    return connected.has("model") ? [] : encoderWeightsInputs(params.encoder.weights, params.model.alpha, baseDir, process.env, os.homedir());
   },
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");
