@@ -14,11 +14,12 @@ import os from "node:os";
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
-import { resolveItemPath, type DatasetItem, type Split } from "./dataset-manifest.js";
+import { resolveFileRef, type DatasetItem, type FileRef, type Split } from "./dataset-manifest.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
+import { isArtifactFile, linkOrCopy } from "./link-artifact-files.js";
 import type { ImageKernel, MaterialiseOptions, SourceFiles } from "./materialise.js";
-import { SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
+import { SOURCES_FOLDER, SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
 import { forEachConcurrently } from "./work-pool.js";
 
 export interface ResizeParams {
@@ -81,6 +82,17 @@ export const resizeStage = defineStageType<ResizeParams>({
     const problems = new InputProblems();
     let done = 0;
 
+    // Files the dataset artifact holds (synthetic images) come along under sources/, so
+    // the tensors refer to nothing outside themselves but the user's files (see tensor-shards.ts).
+    const carried = new Set<string>();
+    async function carrySources(item: DatasetItem | undefined): Promise<void> {
+      for (const ref of item === undefined ? [] : [item.image, item.mask]) {
+        if (!isArtifactFile(ref) || carried.has(ref.path)) continue;
+        carried.add(ref.path);
+        await linkOrCopy(path.join(datasetDir as string, ref.path), path.join(ctx.outDir, "tensors", SOURCES_FOLDER, ref.path));
+      }
+    }
+
     /** Decodes each group once and copies (mirrored as needed) into its rows; returns the rows' records. */
     async function fillShard(
       shard: ShardInProgress,
@@ -91,14 +103,15 @@ export const resizeStage = defineStageType<ResizeParams>({
       await forEachConcurrently(groups, concurrency, ctx.signal, async (group) => {
         try {
           const pixels = await materialiseSource(group.files, options);
+          await carrySources(group.members[0]?.item);
           for (const { item, row } of group.members) {
             copyTransformed(pixels.image, shard.image(row), options.size, 3, item.transform);
             copyTransformed(pixels.mask, shard.mask(row), options.size, 1, item.transform);
             infos[row] = {
               id: item.id,
-              image: group.files.image,
+              ...sourceRef("image", item.image),
               imageSha256: item.image.sha256,
-              mask: group.files.mask,
+              ...sourceRef("mask", item.mask),
               maskEncoding: group.files.maskEncoding,
               originalWidth: pixels.width,
               originalHeight: pixels.height,
@@ -127,7 +140,7 @@ export const resizeStage = defineStageType<ResizeParams>({
         const chunk = items.slice(start, start + count);
         start += count;
         const shard = writer.startShard(split, count);
-        const infos = await fillShard(shard, groupBySource(chunk, datasetDir), (group) => {
+        const infos = await fillShard(shard, groupBySource(chunk, datasetDir, ctx.baseDir), (group) => {
           done += group.members.length;
           ctx.progress({ current: done, total, unit: "images" });
         });
@@ -158,13 +171,19 @@ interface SourceGroup {
   readonly members: { readonly item: DatasetItem; readonly row: number }[];
 }
 
+/** An item's source file as the tensors manifest stores it: as the dataset did, or under sources/ for an artifact file. */
+function sourceRef<Name extends "image" | "mask">(name: Name, ref: FileRef): Pick<TensorItemInfo, Name | `${Name}Base`> {
+  const stored = isArtifactFile(ref) ? `${SOURCES_FOLDER}/${ref.path}` : ref.path;
+  return (ref.base === undefined ? { [name]: stored } : { [name]: stored, [`${name}Base`]: ref.base }) as Pick<TensorItemInfo, Name | `${Name}Base`>;
+}
+
 /** Items of one shard that share image, mask and encoding, in order of first use. */
-function groupBySource(items: readonly DatasetItem[], datasetDir: string): SourceGroup[] {
+function groupBySource(items: readonly DatasetItem[], datasetDir: string, baseDir: string): SourceGroup[] {
   const groups = new Map<string, SourceGroup>();
   items.forEach((item, row) => {
     const files: SourceFiles = {
-      image: resolveItemPath(datasetDir, item.image.path),
-      mask: resolveItemPath(datasetDir, item.mask.path),
+      image: resolveFileRef(item.image, datasetDir, baseDir),
+      mask: resolveFileRef(item.mask, datasetDir, baseDir),
       maskEncoding: item.maskEncoding,
     };
     const key = JSON.stringify([files.image, files.mask, files.maskEncoding]);

@@ -74,7 +74,7 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
     ctx.progress({ current: 0, total, unit: "images" });
     if (shards !== null && items.length > 0) {
       ctx.log(`predicting ${items.length} ${params.split} images of ${shards.dir}`);
-      const { withoutEncoding } = await predictSplitInto(writer, shards, params.split, tensorNames, options);
+      const { withoutEncoding } = await predictSplitInto(writer, shards, params.split, tensorNames, options, ctx.baseDir);
       if (withoutEncoding > 0) {
         ctx.log(`warning: ${withoutEncoding} items have no mask encoding (tensors written before resize v2): no GroundTruth for them; rerun resize`);
       }
