@@ -1,6 +1,9 @@
 /**
  * What every ArtifactStore must do, as one suite each implementation runs:
- * `describeArtifactStoreContract("fs", (root) => openStore(root))`.
+ * `describeArtifactStoreContract("fs", (root) => openStore(root))`. It goes through the
+ * interface only (artifacts are read where `materialize` puts them), so a shared-file
+ * system or object store runs it unchanged; checks of one implementation's layout
+ * belong in that implementation's own tests (store.test.ts for the fs store).
  */
 import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
