@@ -62,8 +62,9 @@ export const resizeStage = defineStageType<ResizeParams>({
   outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
-    const datasetDir = ctx.inputs["dataset"];
-    if (datasetDir === undefined) throw new Error("resize: input `dataset` is not connected");
+    const input = ctx.inputs["dataset"];
+    if (input === undefined) throw new Error("resize: input `dataset` is not connected");
+    const datasetDir: string = input;
     const manifest = await readDatasetManifest(datasetDir);
     const { copyTransformed, materialiseSource, MASK_KERNEL } = await import("./materialise.js");
     const options: MaterialiseOptions = {
@@ -89,7 +90,7 @@ export const resizeStage = defineStageType<ResizeParams>({
       for (const ref of item === undefined ? [] : [item.image, item.mask]) {
         if (!isArtifactFile(ref) || carried.has(ref.path)) continue;
         carried.add(ref.path);
-        await linkOrCopy(path.join(datasetDir as string, ref.path), path.join(ctx.outDir, "tensors", SOURCES_FOLDER, ref.path));
+        await linkOrCopy(path.join(datasetDir, ref.path), path.join(ctx.outDir, "tensors", SOURCES_FOLDER, ref.path));
       }
     }
 
@@ -109,9 +110,8 @@ export const resizeStage = defineStageType<ResizeParams>({
             copyTransformed(pixels.mask, shard.mask(row), options.size, 1, item.transform);
             infos[row] = {
               id: item.id,
-              ...sourceRef("image", item.image),
+              ...storedSources(item),
               imageSha256: item.image.sha256,
-              ...sourceRef("mask", item.mask),
               maskEncoding: group.files.maskEncoding,
               originalWidth: pixels.width,
               originalHeight: pixels.height,
@@ -171,10 +171,15 @@ interface SourceGroup {
   readonly members: { readonly item: DatasetItem; readonly row: number }[];
 }
 
-/** An item's source file as the tensors manifest stores it: as the dataset did, or under sources/ for an artifact file. */
-function sourceRef<Name extends "image" | "mask">(name: Name, ref: FileRef): Pick<TensorItemInfo, Name | `${Name}Base`> {
-  const stored = isArtifactFile(ref) ? `${SOURCES_FOLDER}/${ref.path}` : ref.path;
-  return (ref.base === undefined ? { [name]: stored } : { [name]: stored, [`${name}Base`]: ref.base }) as Pick<TensorItemInfo, Name | `${Name}Base`>;
+/** An item's source files as the tensors manifest stores them: as the dataset did, or under sources/ for files the dataset artifact holds. */
+function storedSources(item: DatasetItem): Pick<TensorItemInfo, "image" | "imageBase" | "mask" | "maskBase"> {
+  const stored = (ref: FileRef): string => (isArtifactFile(ref) ? `${SOURCES_FOLDER}/${ref.path}` : ref.path);
+  return {
+    image: stored(item.image),
+    ...(item.image.base === undefined ? {} : { imageBase: item.image.base }),
+    mask: stored(item.mask),
+    ...(item.mask.base === undefined ? {} : { maskBase: item.mask.base }),
+  };
 }
 
 /** Items of one shard that share image, mask and encoding, in order of first use. */
