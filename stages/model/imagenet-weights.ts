@@ -49,7 +49,6 @@ export class ImagenetWeightsError extends Error {
   }
 }
 
-
 /** Finds (or downloads) the ImageNet weights for `alpha`. */
 export async function resolveImagenetWeights(alpha: Alpha, options: ResolveImagenetWeightsOptions): Promise<ResolvedWeights> {
   const fileName = kerasWeightsFileName(alpha);
@@ -146,7 +145,6 @@ export function mobileNetV2Problem(weights: KerasWeights, alpha: Alpha): string 
 function alphaForBlock13(channels: number | undefined): number | undefined {
   return [0.35, 0.5, 0.75, 1.0, 1.3, 1.4].find((a) => makeDivisible(96 * a) === channels);
 }
-
 
 async function download(url: string, target: string, sha256: string, fetchImpl: typeof fetch, log: (m: string) => void, signal: AbortSignal | undefined): Promise<void> {
   log(`downloading ${url}`);
