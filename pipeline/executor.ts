@@ -131,7 +131,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
 
   async function reuse(stage: GraphStage, record: StageRecord, reason: string): Promise<void> {
     digests.set(stage.id, record.artifactDigest);
-    await runDir.linkArtifact(stage.id, store.artifactPath(record.artifactDigest));
+    await runDir.linkArtifact(stage.id, await store.materialize(record.artifactDigest));
     const log = await store.readLog(record.fingerprintKey);
     await fs.writeFile(runDir.logFile(stage.id), `# reused: computed ${record.finishedAt}\n${log ?? ""}`);
     await runDir.updateStage(stage.id, {
@@ -194,10 +194,11 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
 
     const work = await store.beginAttempt(key);
     try {
+      const inputDirs = await Promise.all(stage.inputs.map(async (i) => [i.name, path.join(await store.materialize(digests.get(i.stage) ?? ""), i.output)] as const));
       const ctx: StageContext<Record<string, unknown>> = {
         stageId: stage.id,
         params: stage.config.params,
-        inputs: Object.fromEntries(stage.inputs.map((i) => [i.name, path.join(store.artifactPath(digests.get(i.stage) ?? ""), i.output)])),
+        inputs: Object.fromEntries(inputDirs),
         outDir: work.dir,
         scratchDir: await store.scratchDir(key),
         baseDir: graph.experiment.baseDir,
@@ -227,7 +228,7 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       });
       await store.writeLog(key, logLines.join(""));
       await store.clearScratch(key);
-      await runDir.linkArtifact(stage.id, store.artifactPath(record.artifactDigest));
+      await runDir.linkArtifact(stage.id, await store.materialize(record.artifactDigest));
       await runDir.updateStage(stage.id, {
         status: "succeeded",
         artifactDigest: record.artifactDigest,

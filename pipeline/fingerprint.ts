@@ -135,7 +135,7 @@ export function formatKeyPath(at: readonly Segment[]): string {
 export function explainFingerprintChange(previous: Fingerprint | null, current: Fingerprint): string[] {
   if (previous === null) return ["no previous run of this stage"];
   const reasons: string[] = [];
-  // `version` is the literal 1 today; a record written by a later format still compares.
+  // `version` is the literal 2 today; records of other formats still compare.
   const previousFormat: number = previous.version;
   const currentFormat: number = current.version;
   if (previousFormat !== currentFormat) reasons.push(`fingerprint format version ${previousFormat} -> ${currentFormat}`);
@@ -154,6 +154,8 @@ export function explainFingerprintChange(previous: Fingerprint | null, current: 
     else if (after === undefined) reasons.push(`input ${name} removed`);
     else reasons.push(`input ${name} changed (upstream artifact ${shortDigest(before)} -> ${shortDigest(after)})`);
   }
+  // Version 1 keyed external inputs by absolute path: listing them all as removed and added says nothing.
+  if (previousFormat !== currentFormat) return reasons;
   for (const file of unionKeys(previous.external, current.external)) {
     const before = previous.external[file];
     const after = current.external[file];

@@ -12,8 +12,11 @@ import type { Metrics, StageEnvironment } from "./stage.js";
  * config file (which would invalidate every stage when one line changes).
  */
 export interface Fingerprint {
-  /** Format of this object; a new format gives new keys, so old records are simply not found. */
-  readonly version: 1;
+  /**
+   * Format of this object; a new format gives new keys, so old records are simply not
+   * found. Version 2 keys external inputs by relative path (version 1: absolute).
+   */
+  readonly version: 2;
   /** The stage type and its version: a new version of the code means new outputs. */
   readonly stageType: string;
   readonly stageVersion: number;
@@ -34,9 +37,15 @@ export interface Fingerprint {
    */
   readonly inputs: Readonly<Record<string, string>>;
   /**
-   * Absolute path of each declared external file or folder -> content digest
-   * (`digestPath` in digest.ts). The path is part of the key, so the same dataset at
-   * another path (another machine or checkout) gives another key.
+   * Each file or folder outside the store that the stage reads -> its content digest
+   * (`digestPath` in digest.ts). Keyed by the path relative to the experiment file's
+   * folder, `/`-separated (`data/eyes`, or `../shared/eyes` outside the project), as
+   * DVC keys paths relative to dvc.yaml: a project moved, copied or mounted at another
+   * path on a cluster node keeps its keys, while other content, or the same content at
+   * another relative place (which outputs that refer to it by relative path would not
+   * find), gives another key. A file found by a search rather than named in the
+   * experiment (the ImageNet weights, from $MU_PIPE_WEIGHTS or the Keras cache) is keyed
+   * by a name of its own instead (`ExternalInput.key`): only its content matters.
    */
   readonly external: Readonly<Record<string, string>>;
 }

@@ -83,9 +83,21 @@ export interface StageReportContext {
 }
 
 export interface ExternalInput {
+  /** Absolute path of the file or folder. */
   readonly path: string;
   /** What the path is and which param it comes from, e.g. "the MASD masks (source.root + /MASD_GT)". */
   readonly about: string;
+  /**
+   * The name it joins the fingerprint under, for a file the stage finds by a search
+   * (e.g. `imagenet-weights:<file name>`), whose place does not matter. Default: the
+   * path relative to the experiment file's folder.
+   */
+  readonly key?: string;
+  /**
+   * Its content digest (`sha256:<hex>`) when nothing is at `path` yet: a file the stage
+   * will download and check against this sha256, so the key is the one it will have.
+   */
+  readonly digestIfAbsent?: string;
 }
 
 export interface StageType<Params = Record<string, unknown>> {
@@ -102,11 +114,14 @@ export interface StageType<Params = Record<string, unknown>> {
   /** Whether outputs depend on the experiment seed (then the seed joins the fingerprint). */
   readonly usesSeed?: boolean;
   /**
-   * Files or folders outside the store that the outputs depend on (e.g. a dataset
-   * folder). Their content digests join the fingerprint. Absolute paths, optionally
-   * with what the path is (`about`), which errors show when it cannot be read.
+   * Every file or folder outside the store that `run` reads (e.g. a dataset folder,
+   * encoder weights): their content digests join the fingerprint, so a file the stage
+   * reads but does not declare here is a stale cache waiting to happen. Absolute paths,
+   * optionally with what the path is (`about`), which errors show when it cannot be read.
+   * `connected` names the inputs the experiment connects (a file read only when an
+   * input is absent need not be declared when it is there).
    */
-  externalInputs?(params: Params, baseDir: string): (string | ExternalInput)[];
+  externalInputs?(params: Params, baseDir: string, connected: ReadonlySet<string>): (string | ExternalInput)[];
   run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
   /**
    * Sections for the run's report.html (curves, tables, images) read from the stage's

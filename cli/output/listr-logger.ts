@@ -115,7 +115,7 @@ export class ListrLogger implements Logger {
         this.#start(event);
         return;
       case "stage-waiting":
-        this.#stages.get(event.id)?.setOutput(`waiting: pid ${event.holder.pid} is computing the same stage`);
+        this.#stages.get(event.id)?.setOutput(`waiting: ${event.holder.owner} is computing the same stage`);
         return;
       case "stage-start":
         this.#stages.get(event.id)?.setOutput(event.reason);

@@ -67,9 +67,9 @@ export class PlainLogger implements Logger {
         return [head, ...unselected].join("\n");
       }
       case "stage-waiting": {
-        const { pid, hostname } = event.holder;
+        const { owner, hostname } = event.holder;
         const where = hostname && hostname !== os.hostname() ? ` on ${hostname}` : "";
-        return `[${event.id}] waiting: pid ${pid}${where} is computing the same stage`;
+        return `[${event.id}] waiting: ${owner}${where} is computing the same stage`;
       }
       case "stage-start":
         this.#lastProgress.delete(event.id);

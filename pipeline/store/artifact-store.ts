@@ -1,14 +1,33 @@
 /**
- * The artifact store, behind a small interface so the executor does not care where
- * artifacts live. One shared contract suite (test/pipeline/store-contract.ts) runs
- * against every implementation.
+ * The artifact store, behind a small interface so the engine does not care where
+ * artifacts live: a folder on this machine (fs-store.ts), a shared file system seen
+ * from several hosts, or an object store with a local cache. One shared contract suite
+ * (test/pipeline/store-contract.ts) runs against every implementation.
+ *
+ * The contract, in short:
+ * - Artifacts are immutable and content-addressed: `sha256:<hex>` of their manifest's
+ *   file list. The engine never builds a path from a digest; it asks `materialize` for a
+ *   local folder, which is what stages read (`ctx.inputs`) and run folders link to.
+ * - A fingerprint is "done" only when its record and its complete artifact are both
+ *   present (`lookup`); commits make the artifact visible before the record, so a crash
+ *   never leaves a record of a partial artifact.
+ * - Stages write into local folders the store hands out (`Attempt.dir`, `scratchDir`);
+ *   `commit` is what publishes an attempt (an object store uploads there).
+ * - Records, logs and locks go through methods, never through files the engine opens.
+ * - `lock` excludes every process that uses the same store, wherever it runs; a holder
+ *   describes itself in words (`owner`, `hostname`) rather than only by a pid, which
+ *   means nothing on another host.
  */
 import type { ArtifactManifest, Fingerprint, StageRecord } from "../formats.js";
 import type { Metrics, StageEnvironment } from "../stage.js";
 
 export interface LockHolder {
-  readonly pid: number;
+  /** Who holds it, for people, without the host: e.g. `pid 4242`, or a Slurm job id. */
+  readonly owner: string;
+  /** Host of the holder ("" when unknown); loggers name it when it is not this one. */
   readonly hostname: string;
+  /** The holder's process id on `hostname`, when the implementation knows one. */
+  readonly pid?: number;
   readonly since: string;
   readonly description: string;
 }
@@ -53,11 +72,16 @@ export interface GcResult {
 }
 
 export interface ArtifactStore {
-  readonly root: string;
   /** The record for a fingerprint key, only if its artifact is complete; else null. */
   lookup(fingerprintKey: string): Promise<StageRecord | null>;
-  /** Absolute path of a complete artifact folder. */
-  artifactPath(digest: string): string;
+  /**
+   * Absolute path of a local folder holding the complete artifact, exactly the files of
+   * its manifest (plus the manifest). Read-only for callers; it stays valid while the
+   * artifact is in the store (until `gc` removes it). A store whose artifacts live
+   * elsewhere fetches it into a local cache first. Throws MuPipeError `store-corrupt`
+   * when the artifact is not in the store.
+   */
+  materialize(digest: string): Promise<string>;
   readManifest(digest: string): Promise<ArtifactManifest>;
   beginAttempt(fingerprintKey: string): Promise<Attempt>;
   /** A folder kept across interrupted attempts of one fingerprint (checkpoints); see `clearScratch`. */

@@ -35,6 +35,7 @@ export interface FileLockOptions {
 
 /** What the lock file holds: the public holder plus what we need to check liveness and ownership. */
 interface LockFileContent extends LockHolder {
+  readonly pid: number;
   /** Process start time (Linux), to tell a reused pid from the holder; null when unknown. */
   readonly processStart: string | null;
   /** Random, so `release` can tell its own file from one that replaced it. */
@@ -78,7 +79,7 @@ export async function acquireFileLock(
       }
       if (!waited) {
         waited = true;
-        onWait({ pid: holder.pid, hostname: holder.hostname, since: holder.since, description: holder.description });
+        onWait({ owner: holder.owner, pid: holder.pid, hostname: holder.hostname, since: holder.since, description: holder.description });
       }
     } else if (observed.ageMs > unreadableGraceMs) {
       await breakLock(file, observed.text);
@@ -95,6 +96,7 @@ export async function acquireFileLock(
 
 async function tryCreate(file: string, description: string): Promise<StoreLock | null> {
   const content: LockFileContent = {
+    owner: `pid ${process.pid}`,
     pid: process.pid,
     hostname: os.hostname(),
     since: new Date().toISOString(),
@@ -162,6 +164,8 @@ function parseHolder(text: string): LockFileContent | null {
   const v = value as Partial<LockFileContent> | null;
   if (typeof v?.pid !== "number" || typeof v.hostname !== "string") return null;
   return {
+    // Lock files written before `owner` existed say who they are by pid alone.
+    owner: typeof v.owner === "string" ? v.owner : `pid ${v.pid}`,
     pid: v.pid,
     hostname: v.hostname,
     since: typeof v.since === "string" ? v.since : "",

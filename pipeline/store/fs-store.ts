@@ -97,8 +97,18 @@ export class FsArtifactStore implements ArtifactStore {
     return record as StageRecord;
   }
 
+  /** Where an artifact's folder is (whether or not it exists); the engine uses `materialize`. */
   artifactPath(digest: string): string {
     return path.join(this.root, "artifacts", digestHex(digest));
+  }
+
+  /** Artifacts already live in local folders: nothing to fetch, only check the artifact is complete. */
+  async materialize(digest: string): Promise<string> {
+    const dir = this.artifactPath(digest);
+    if (!(await exists(path.join(dir, MANIFEST_FILE)))) {
+      throw new MuPipeError({ reason: "store-corrupt", problems: [`${dir}: artifact ${digest} is not in the store`] });
+    }
+    return dir;
   }
 
   async readManifest(digest: string): Promise<ArtifactManifest> {

@@ -9,8 +9,6 @@ import path from "node:path";
 import {
   DATASET_MANIFEST_FILE,
   DATASET_MANIFEST_VERSION,
-  resolveItemPath,
-  type DatasetItem,
   type DatasetManifest,
 } from "./dataset-manifest.js";
 
@@ -42,18 +40,6 @@ export async function readDatasetManifest(dir: string): Promise<DatasetManifest>
 export async function writeDatasetManifest(dir: string, manifest: DatasetManifest): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, DATASET_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-/**
- * The item with its image and mask paths made absolute, so it still resolves when the
- * manifest that holds it lives in another folder.
- */
-export function withAbsolutePaths(item: DatasetItem, manifestDir: string): DatasetItem {
-  return {
-    ...item,
-    image: { ...item.image, path: resolveItemPath(manifestDir, item.image.path) },
-    mask: { ...item.mask, path: resolveItemPath(manifestDir, item.mask.path) },
-  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

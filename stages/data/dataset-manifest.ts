@@ -1,9 +1,12 @@
 /**
  * The dataset manifest that `load` writes and `flip-augment` and `resize` read.
  *
- * Paths are stored as given: absolute for files outside the store (a user's dataset),
- * relative to the manifest's own folder for files inside the artifact (synthetic
- * images). Resolve them with `resolveItemPath`.
+ * No path in it is absolute, so an artifact stays valid when the project (with its
+ * store) is moved, copied, or mounted at another path on a cluster node: a user's file
+ * outside the store is stored relative to the experiment file's folder (`base:
+ * "experiment"`, as its fingerprint keys it); a file inside the artifact (synthetic
+ * images) relative to the manifest's own folder. Manifests written before `base`
+ * existed hold absolute paths, which still resolve. Resolve with `resolveFileRef`.
  */
 import path from "node:path";
 
@@ -38,8 +41,19 @@ export type MaskEncoding =
   /** Sclera where alpha > threshold (default 0). */
   | { readonly kind: "alpha"; readonly threshold?: number };
 
-export interface FileRef {
+/**
+ * What a stored path is relative to. `experiment`: the experiment file's folder
+ * (`/`-separated). Absent: the folder of the manifest holding it, unless absolute.
+ */
+export type PathBase = "experiment";
+
+/** A stored path and what it is relative to. */
+export interface StoredPath {
   readonly path: string;
+  readonly base?: PathBase;
+}
+
+export interface FileRef extends StoredPath {
   /** sha256 of the file's bytes, hex. */
   readonly sha256: string;
   readonly width: number;
@@ -75,6 +89,12 @@ export interface DatasetManifest {
   readonly skipped: readonly SkippedItem[];
 }
 
-export function resolveItemPath(manifestDir: string, filePath: string): string {
-  return path.resolve(manifestDir, filePath);
+/** Where a stored path is on this machine: `manifestDir` holds the manifest, `baseDir` the experiment file. */
+export function resolveFileRef(ref: StoredPath, manifestDir: string, baseDir: string): string {
+  return path.resolve(ref.base === "experiment" ? baseDir : manifestDir, ref.path);
+}
+
+/** A file outside the store as manifests store it: relative to the experiment file's folder. */
+export function experimentPath(file: string, baseDir: string): StoredPath {
+  return { path: path.relative(baseDir, file).split(path.sep).join("/"), base: "experiment" };
 }

@@ -5,14 +5,18 @@
  * carries `transform: { flip }`; the `resize` stage applies it when it materialises
  * the tensors. So this stage costs one manifest read and one manifest write.
  *
- * Every path in the output manifest is absolute: the input's relative paths were
- * relative to the input manifest's folder, which is not the output's folder.
+ * Paths are copied as they are (see dataset-manifest.ts): the user's files stay
+ * relative to the experiment file. Files inside the input artifact (synthetic images)
+ * are hard-linked (else copied) into the output at the same relative path, so the
+ * output holds everything its manifest refers to and no path leads into another
+ * artifact's folder, which the store may keep anywhere.
  */
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { DatasetItem, DatasetManifest, ItemTransform, Split } from "./dataset-manifest.js";
-import { readDatasetManifest, withAbsolutePaths, writeDatasetManifest } from "./dataset-manifest-io.js";
+import { readDatasetManifest, writeDatasetManifest } from "./dataset-manifest-io.js";
+import { linkArtifactFiles } from "./link-artifact-files.js";
 
 export type Flip = ItemTransform["flip"];
 
@@ -29,16 +33,14 @@ export function flippedId(id: string, flip: Flip): string {
 }
 
 /**
- * The pure part of the stage: the output manifest for an input manifest whose relative
- * paths resolve against `inputDir`. Items that already carry a transform (augmented
+ * The pure part of the stage: the output manifest, whose paths are the input's. Items that already carry a transform (augmented
  * upstream) are not mirrored again, since one item holds one transform.
  */
-export function addFlips(input: DatasetManifest, inputDir: string, params: FlipAugmentParams): DatasetManifest {
+export function addFlips(input: DatasetManifest, params: FlipAugmentParams): DatasetManifest {
   const splits = new Set(params.splits);
   const ids = new Set(input.items.map((item) => item.id));
   const items: DatasetItem[] = [];
-  for (const original of input.items) {
-    const item = withAbsolutePaths(original, inputDir);
+  for (const item of input.items) {
     items.push(item);
     if (!splits.has(item.split) || item.transform !== undefined) continue;
     for (const flip of params.flips) {
@@ -82,8 +84,10 @@ export const flipAugmentStage = defineStageType<FlipAugmentParams>({
     const inputDir = ctx.inputs["dataset"];
     if (inputDir === undefined) throw new Error("flip-augment: input `dataset` is not connected");
     const input = await readDatasetManifest(inputDir);
-    const output = addFlips(input, inputDir, ctx.params);
-    await writeDatasetManifest(path.join(ctx.outDir, "dataset"), output);
+    const output = addFlips(input, ctx.params);
+    const outputDir = path.join(ctx.outDir, "dataset");
+    await writeDatasetManifest(outputDir, output);
+    await linkArtifactFiles(input.items, inputDir, outputDir);
     const added = output.items.length - input.items.length;
     ctx.log(`added ${added} mirrored items (${ctx.params.flips.join(", ")}) to ${ctx.params.splits.join(", ")}`);
     return { metrics: { items_before: input.items.length, items_after: output.items.length } };

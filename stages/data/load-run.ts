@@ -11,6 +11,7 @@ import type { StageContext, StageOutcome } from "../../pipeline/stage.js";
 import {
   DATASET_MANIFEST_FILE,
   DATASET_MANIFEST_VERSION,
+  experimentPath,
   type DatasetItem,
   type DatasetManifest,
   type FileRef,
@@ -148,7 +149,7 @@ async function checkCandidates(
   const problems: (SkippedItem | null)[] = new Array<SkippedItem | null>(candidates.length).fill(null);
   let done = 0;
   await forEachConcurrently(candidates, CONCURRENCY, ctx.signal, async (candidate, index) => {
-    const result = await checkCandidate(candidate, encoding, datasetDir);
+    const result = await checkCandidate(candidate, encoding, datasetDir, ctx.baseDir);
     if ("reason" in result) problems[index] = result;
     else items[index] = result;
     done++;
@@ -160,7 +161,7 @@ async function checkCandidates(
   };
 }
 
-async function checkCandidate(candidate: Candidate, encoding: MaskEncoding, datasetDir: string): Promise<UnsplitItem | SkippedItem> {
+async function checkCandidate(candidate: Candidate, encoding: MaskEncoding, datasetDir: string, baseDir: string): Promise<UnsplitItem | SkippedItem> {
   const faults: { file: string; reason: string }[] = [];
   const image = await readChecked(candidate.image, faults, inspectImage);
   const mask = await readChecked(candidate.mask, faults, async (bytes) => {
@@ -180,8 +181,8 @@ async function checkCandidate(candidate: Candidate, encoding: MaskEncoding, data
   }
   return {
     id: candidate.id,
-    image: fileRef(candidate.image, image, datasetDir),
-    mask: fileRef(candidate.mask, mask, datasetDir),
+    image: fileRef(candidate.image, image, datasetDir, baseDir),
+    mask: fileRef(candidate.mask, mask, datasetDir, baseDir),
     maskEncoding: encoding,
     subject: candidate.subject,
     attributes: candidate.attributes,
@@ -215,12 +216,16 @@ async function readChecked(
   }
 }
 
-/** Files inside the dataset folder (generated ones) are referred to relative to it. */
-function fileRef(file: string, checked: Checked, datasetDir: string): FileRef {
+/**
+ * Files inside the dataset folder (generated ones) are referred to relative to it, the
+ * user's files relative to the experiment file's folder: nothing absolute (see
+ * dataset-manifest.ts).
+ */
+function fileRef(file: string, checked: Checked, datasetDir: string, baseDir: string): FileRef {
   const relative = path.relative(datasetDir, file);
   const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
   return {
-    path: inside ? relative.split(path.sep).join("/") : file,
+    ...(inside ? { path: relative.split(path.sep).join("/") } : experimentPath(file, baseDir)),
     sha256: checked.sha256,
     width: checked.width,
     height: checked.height,

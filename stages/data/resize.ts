@@ -14,11 +14,12 @@ import os from "node:os";
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
-import { resolveItemPath, type DatasetItem, type Split } from "./dataset-manifest.js";
+import { resolveFileRef, type DatasetItem, type FileRef, type Split } from "./dataset-manifest.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
+import { isArtifactFile, linkOrCopy } from "./link-artifact-files.js";
 import type { ImageKernel, MaterialiseOptions, SourceFiles } from "./materialise.js";
-import { SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
+import { SOURCES_FOLDER, SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
 import { forEachConcurrently } from "./work-pool.js";
 
 export interface ResizeParams {
@@ -61,8 +62,9 @@ export const resizeStage = defineStageType<ResizeParams>({
   outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
-    const datasetDir = ctx.inputs["dataset"];
-    if (datasetDir === undefined) throw new Error("resize: input `dataset` is not connected");
+    const input = ctx.inputs["dataset"];
+    if (input === undefined) throw new Error("resize: input `dataset` is not connected");
+    const datasetDir: string = input;
     const manifest = await readDatasetManifest(datasetDir);
     const { copyTransformed, materialiseSource, MASK_KERNEL } = await import("./materialise.js");
     const options: MaterialiseOptions = {
@@ -81,6 +83,17 @@ export const resizeStage = defineStageType<ResizeParams>({
     const problems = new InputProblems();
     let done = 0;
 
+    // Files the dataset artifact holds (synthetic images) come along under sources/, so
+    // the tensors refer to nothing outside themselves but the user's files (see tensor-shards.ts).
+    const carried = new Set<string>();
+    async function carrySources(item: DatasetItem | undefined): Promise<void> {
+      for (const ref of item === undefined ? [] : [item.image, item.mask]) {
+        if (!isArtifactFile(ref) || carried.has(ref.path)) continue;
+        carried.add(ref.path);
+        await linkOrCopy(path.join(datasetDir, ref.path), path.join(ctx.outDir, "tensors", SOURCES_FOLDER, ref.path));
+      }
+    }
+
     /** Decodes each group once and copies (mirrored as needed) into its rows; returns the rows' records. */
     async function fillShard(
       shard: ShardInProgress,
@@ -91,14 +104,14 @@ export const resizeStage = defineStageType<ResizeParams>({
       await forEachConcurrently(groups, concurrency, ctx.signal, async (group) => {
         try {
           const pixels = await materialiseSource(group.files, options);
+          await carrySources(group.members[0]?.item);
           for (const { item, row } of group.members) {
             copyTransformed(pixels.image, shard.image(row), options.size, 3, item.transform);
             copyTransformed(pixels.mask, shard.mask(row), options.size, 1, item.transform);
             infos[row] = {
               id: item.id,
-              image: group.files.image,
+              ...storedSources(item),
               imageSha256: item.image.sha256,
-              mask: group.files.mask,
               maskEncoding: group.files.maskEncoding,
               originalWidth: pixels.width,
               originalHeight: pixels.height,
@@ -127,7 +140,7 @@ export const resizeStage = defineStageType<ResizeParams>({
         const chunk = items.slice(start, start + count);
         start += count;
         const shard = writer.startShard(split, count);
-        const infos = await fillShard(shard, groupBySource(chunk, datasetDir), (group) => {
+        const infos = await fillShard(shard, groupBySource(chunk, datasetDir, ctx.baseDir), (group) => {
           done += group.members.length;
           ctx.progress({ current: done, total, unit: "images" });
         });
@@ -158,13 +171,24 @@ interface SourceGroup {
   readonly members: { readonly item: DatasetItem; readonly row: number }[];
 }
 
+/** An item's source files as the tensors manifest stores them: as the dataset did, or under sources/ for files the dataset artifact holds. */
+function storedSources(item: DatasetItem): Pick<TensorItemInfo, "image" | "imageBase" | "mask" | "maskBase"> {
+  const stored = (ref: FileRef): string => (isArtifactFile(ref) ? `${SOURCES_FOLDER}/${ref.path}` : ref.path);
+  return {
+    image: stored(item.image),
+    ...(item.image.base === undefined ? {} : { imageBase: item.image.base }),
+    mask: stored(item.mask),
+    ...(item.mask.base === undefined ? {} : { maskBase: item.mask.base }),
+  };
+}
+
 /** Items of one shard that share image, mask and encoding, in order of first use. */
-function groupBySource(items: readonly DatasetItem[], datasetDir: string): SourceGroup[] {
+function groupBySource(items: readonly DatasetItem[], datasetDir: string, baseDir: string): SourceGroup[] {
   const groups = new Map<string, SourceGroup>();
   items.forEach((item, row) => {
     const files: SourceFiles = {
-      image: resolveItemPath(datasetDir, item.image.path),
-      mask: resolveItemPath(datasetDir, item.mask.path),
+      image: resolveFileRef(item.image, datasetDir, baseDir),
+      mask: resolveFileRef(item.mask, datasetDir, baseDir),
       maskEncoding: item.maskEncoding,
     };
     const key = JSON.stringify([files.image, files.mask, files.maskEncoding]);

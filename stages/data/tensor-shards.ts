@@ -6,7 +6,10 @@
  * Layout of `<dir>/<split>-<nnnnn>.bin` holding `count` items of `size` x `size`:
  *   images: count x size x size x 3 bytes (row-major, RGB interleaved: NHWC)
  *   masks:  count x size x size bytes (NHW), right after the images, 1 = sclera, 0 = not
- * No header: the manifest says how many items each shard holds.
+ * No header: the manifest says how many items each shard holds. Source files the
+ * dataset artifact held (synthetic images) are carried along under `sources/` (hard
+ * links where the file system allows), so the folder refers to nothing outside itself
+ * but the user's files, by paths relative to the experiment file.
  *
  * Manifest version 1 gained `maskEncoding` on items with resize v2. Old manifests lack
  * it, and the field stays optional rather than bumping the version: everything else
@@ -16,7 +19,7 @@
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import type { ItemTransform, MaskEncoding, Split } from "./dataset-manifest.js";
+import { resolveFileRef, type ItemTransform, type MaskEncoding, type PathBase, type Split } from "./dataset-manifest.js";
 
 export const TENSOR_MANIFEST_FILE = "manifest.json";
 export const TENSOR_MANIFEST_VERSION = 1;
@@ -42,10 +45,20 @@ export interface TensorItem {
   /** File name of the shard holding the item, and its row in that shard. */
   readonly shard: string;
   readonly index: number;
-  /** Absolute path and sha256 of the source image (the original's file for augmented items). */
+  /**
+   * Path and sha256 of the source image (the original's file for augmented items), to
+   * map predictions back onto it. Never absolute in manifests written now, so the
+   * artifact survives a move of the project: with `imageBase: "experiment"` relative to
+   * the experiment file's folder (the user's file), else relative to the tensors folder
+   * (a file it holds under `sources/`). Older manifests hold absolute paths, which still
+   * resolve. Read with `itemSourceFiles`.
+   */
   readonly image: string;
+  readonly imageBase?: PathBase;
   readonly imageSha256: string;
+  /** The source mask, stored as `image` is. */
   readonly mask: string;
+  readonly maskBase?: PathBase;
   /**
    * How the sclera is encoded in `mask`, to decode the original mask at full size.
    * Absent in manifests written before resize v2: read it with `maskEncodingOf`.
@@ -59,6 +72,17 @@ export interface TensorItem {
   /** Applied before resizing, in the oriented image's frame; null for originals. */
   readonly transform: ItemTransform | null;
   readonly augmentOf: string | null;
+}
+
+/** Sub-folder of a tensors folder holding the source files it carries (synthetic images). */
+export const SOURCES_FOLDER = "sources";
+
+/** Where an item's source image and mask are on this machine; `baseDir` is the experiment file's folder. */
+export function itemSourceFiles(item: Pick<TensorItem, "image" | "imageBase" | "mask" | "maskBase">, tensorsDir: string, baseDir: string): { image: string; mask: string } {
+  return {
+    image: resolveFileRef({ path: item.image, ...(item.imageBase ? { base: item.imageBase } : {}) }, tensorsDir, baseDir),
+    mask: resolveFileRef({ path: item.mask, ...(item.maskBase ? { base: item.maskBase } : {}) }, tensorsDir, baseDir),
+  };
 }
 
 /** The item's mask encoding; null when unknown (a manifest written before resize v2). */

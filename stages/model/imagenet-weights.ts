@@ -11,20 +11,12 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readKerasWeights, type KerasWeights } from "./keras-h5.js";
 import { makeDivisible, type Alpha } from "./mobilenet-v2.js";
+import { alphaText, envWeightsCandidate, kerasCacheDir, kerasWeightsFileName, OFFICIAL_SHA256, WEIGHTS_ENV_VAR } from "./imagenet-weights-location.js";
 
 /** The Keras applications bucket folder the MobileNetV2 weights are downloaded from. */
 export const KERAS_MOBILENET_V2_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/";
 
-/** Environment variable naming a weights file, or a folder holding the Keras file name. */
-export const WEIGHTS_ENV_VAR = "MU_PIPE_WEIGHTS";
-
-/**
- * sha256 of the official downloads. Only the 0.35 file's digest is known for certain; other
- * widths cannot be downloaded (Keras itself does not check these files), only supplied.
- */
-export const OFFICIAL_SHA256: Readonly<Partial<Record<string, string>>> = {
-  [kerasWeightsFileName(0.35)]: "df1c3db1d0d9193719c4c70f707c56f7021f999f825bdc57454c275cf6def19f",
-};
+export { kerasCacheDir, kerasWeightsFileName, OFFICIAL_SHA256, WEIGHTS_ENV_VAR } from "./imagenet-weights-location.js";
 
 export type WeightsSource = "path" | "env" | "keras-cache" | "download";
 
@@ -57,17 +49,6 @@ export class ImagenetWeightsError extends Error {
   }
 }
 
-/** Keras's file name for the ImageNet MobileNetV2 weights without the classifier. */
-export function kerasWeightsFileName(alpha: Alpha | number, size = 224): string {
-  return `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_${alphaText(alpha)}_${size}_no_top.h5`;
-}
-
-/** Where Keras keeps downloaded models: `$KERAS_HOME/models`, else `~/.keras/models`. */
-export function kerasCacheDir(env: NodeJS.ProcessEnv, homeDir: string): string {
-  const kerasHome = env.KERAS_HOME;
-  return path.join(kerasHome !== undefined && kerasHome !== "" ? kerasHome : path.join(homeDir, ".keras"), "models");
-}
-
 /** Finds (or downloads) the ImageNet weights for `alpha`. */
 export async function resolveImagenetWeights(alpha: Alpha, options: ResolveImagenetWeightsOptions): Promise<ResolvedWeights> {
   const fileName = kerasWeightsFileName(alpha);
@@ -84,7 +65,7 @@ export async function resolveImagenetWeights(alpha: Alpha, options: ResolveImage
   const tried: string[] = [];
   const envValue = options.env[WEIGHTS_ENV_VAR];
   if (envValue !== undefined && envValue !== "") {
-    const candidate = existsSync(envValue) && statSync(envValue).isDirectory() ? path.join(envValue, fileName) : envValue;
+    const candidate = envWeightsCandidate(envValue, fileName);
     const problem = await structureProblem(candidate, alpha);
     if (problem === undefined) return { path: candidate, source: "env" };
     // A file the user pointed at that is broken or for another width is an error, not a miss.
@@ -163,11 +144,6 @@ export function mobileNetV2Problem(weights: KerasWeights, alpha: Alpha): string 
 
 function alphaForBlock13(channels: number | undefined): number | undefined {
   return [0.35, 0.5, 0.75, 1.0, 1.3, 1.4].find((a) => makeDivisible(96 * a) === channels);
-}
-
-/** Keras writes 1.0 as "1.0" and 0.35 as "0.35" (Python's str of a float). */
-function alphaText(alpha: number): string {
-  return Number.isInteger(alpha) ? alpha.toFixed(1) : String(alpha);
 }
 
 async function download(url: string, target: string, sha256: string, fetchImpl: typeof fetch, log: (m: string) => void, signal: AbortSignal | undefined): Promise<void> {

@@ -13,7 +13,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/dataset-manifest.js";
 import { InputFileError, type InputProblems } from "../data/input-problems.js";
 import type { ImageKernel } from "../data/materialise.js";
-import { IMAGE_CHANNELS, maskEncodingOf, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
+import { IMAGE_CHANNELS, itemSourceFiles, maskEncodingOf, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
 import type { InputScaling } from "../model/input-scaling.js";
 import { checkModelInputSize, inferSplit, predictProbabilities } from "./infer.js";
 import { readImageForModel, type ModelImage } from "./image-input.js";
@@ -57,12 +57,15 @@ export async function predictSplitInto(
   split: Split,
   names: ReadonlyMap<string, string>,
   options: PredictOptions,
+  /** The experiment file's folder, against which the items' source files resolve. */
+  baseDir: string,
 ): Promise<{ withoutEncoding: number }> {
   let withoutEncoding = 0;
   const predictions = inferSplit(options.model, shards, split, { batchSize: options.batchSize, scaling: options.scaling, signal: options.signal });
   for await (const { item, probability } of predictions) {
     const encoding = maskEncodingOf(item);
     if (encoding === null) withoutEncoding++;
+    const sources = itemSourceFiles(item, shards.dir, baseDir);
     try {
       await writer.write({
         id: item.id,
@@ -74,8 +77,8 @@ export async function predictSplitInto(
         mapSize: shards.manifest.size,
         originalWidth: item.originalWidth,
         originalHeight: item.originalHeight,
-        image: item.image,
-        groundTruth: encoding === null ? null : { file: item.mask, encoding },
+        image: sources.image,
+        groundTruth: encoding === null ? null : { file: sources.mask, encoding },
       });
     } catch (error) {
       if (!(error instanceof InputFileError)) throw error;

@@ -22,7 +22,13 @@ import { chooseThreshold, type ThresholdSource } from "./threshold-file.js";
 export interface PredictJob {
   readonly modelDir: string;
   /** Items of a tensors split (with ground truth), predicted first. */
-  readonly tensors: { readonly shards: TensorShards; readonly split: Split; readonly items: readonly TensorItem[] } | null;
+  readonly tensors: {
+    readonly shards: TensorShards;
+    readonly split: Split;
+    readonly items: readonly TensorItem[];
+    /** The experiment file's folder, against which the items' source files resolve. */
+    readonly baseDir: string;
+  } | null;
   /** Image files (no ground truth). */
   readonly images: readonly ImageFile[];
   /** Resampling kernel for `images`. */
@@ -87,7 +93,7 @@ export async function predictSubmission(job: PredictJob): Promise<PredictResult>
     };
     let withoutEncoding = 0;
     if (job.tensors !== null && items.length > 0) {
-      ({ withoutEncoding } = await predictSplitInto(writer, job.tensors.shards, job.tensors.split, tensorNames, options));
+      ({ withoutEncoding } = await predictSplitInto(writer, job.tensors.shards, job.tensors.split, tensorNames, options, job.tensors.baseDir));
     }
     if (job.images.length > 0) await predictFilesInto(writer, job.images, imageNames, job.kernel, options);
     await writer.finish();

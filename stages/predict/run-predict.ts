@@ -39,7 +39,7 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
   await mkdir(overlaysDir, { recursive: true });
   const result = await predictSubmission({
     modelDir,
-    tensors: shards === null ? null : { shards, split: params.split, items },
+    tensors: shards === null ? null : { shards, split: params.split, items, baseDir: ctx.baseDir },
     images,
     kernel: params.kernel,
     batchSize: params.batch_size,

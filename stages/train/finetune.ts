@@ -7,8 +7,11 @@
  *
  * This module only declares the stage; TensorFlow loads inside `run`.
  */
+import os from "node:os";
+
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
-import { FINETUNE_OUTPUTS, encoderWeightsPath, finetuneParamsSchema, type FinetuneParams } from "./finetune-params.js";
+import { FINETUNE_OUTPUTS, finetuneParamsSchema, type FinetuneParams } from "./finetune-params.js";
+import { encoderWeightsInputs } from "./encoder-weights-input.js";
 
 export const finetuneStage = defineStageType<FinetuneParams>({
   name: "finetune",
@@ -26,9 +29,9 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     [FINETUNE_OUTPUTS.metrics]: { description: "The stage's metrics as JSON" },
   },
   usesSeed: true,
-  externalInputs(params, baseDir) {
-    const file = encoderWeightsPath(params, baseDir);
-    return file === null ? [] : [{ path: file, about: "encoder.weights" }];
+  externalInputs(params, baseDir, connected) {
+    // With a `model` input the encoder comes from it, and no weights file is read.
+    return connected.has("model") ? [] : encoderWeightsInputs(params.encoder.weights, params.model.alpha, baseDir, process.env, os.homedir());
   },
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");

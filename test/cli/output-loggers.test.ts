@@ -58,7 +58,7 @@ describe("PlainLogger", () => {
       { type: "stage-succeeded", id: "resize", durationMs: 3200, metrics: { items_train: 160, images_per_s: 52.1234 } },
       { type: "stage-start", id: "finetune1", reason: "no cached result" },
       { type: "stage-failed", id: "finetune1", message: "out of memory", logFile: `${runDir}/logs/finetune1.log` },
-      { type: "stage-waiting", id: "finetune2", holder: { pid: 1234, hostname: "", since: "2026-11-26T02:15:00Z", description: "finetune2" } },
+      { type: "stage-waiting", id: "finetune2", holder: { owner: "pid 1234", pid: 1234, hostname: "", since: "2026-11-26T02:15:00Z", description: "finetune2" } },
       { type: "stage-skipped", id: "finetune2", reason: "upstream finetune1 failed" },
       { type: "run-end", runId: "20261126T021500Z-quickstart", runDir, status: "failed", durationMs: 12_345 },
     ];

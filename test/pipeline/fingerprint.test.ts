@@ -1,17 +1,22 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Fingerprint } from "../../pipeline/formats.js";
+import { MuPipeError } from "../../pipeline/failure.js";
 import { CanonicalJsonError, canonicalJson, explainFingerprintChange, fingerprintKey } from "../../pipeline/fingerprint.js";
+import type { GraphStage } from "../../pipeline/graph.js";
+import type { ExternalInput, StageType } from "../../pipeline/stage.js";
+import { fingerprintStage } from "../../pipeline/stage-fingerprint.js";
 
 function fp(overrides: Partial<Fingerprint> = {}): Fingerprint {
   return {
-    version: 1,
+    version: 2,
     stageType: "resize",
     stageVersion: 1,
     params: { size: [256, 256], lr: 0.0001 },
     seed: 42,
     inputs: { dataset: `sha256:${"ab12".repeat(16)}` },
-    external: { "/data/eyes": `sha256:${"0".repeat(64)}` },
+    external: { "../data/eyes": `sha256:${"0".repeat(64)}` },
     ...overrides,
   };
 }
@@ -60,8 +65,8 @@ describe("fingerprintKey", () => {
   });
 
   it("is stable across releases (changing it would invalidate every cache)", () => {
-    // sha256 of {"external":{"/data/eyes":"sha256:0…"},"inputs":{"dataset":"sha256:ab12…"},"params":{"lr":0.0001,"size":[256,256]},"seed":42,"stageType":"resize","stageVersion":1,"version":1}
-    expect(fingerprintKey(fp())).toBe("2d78e8021d2d55a293b8e45b989f0ec9bf6c98c64a3dd96c1efa9cc9b409de02");
+    // sha256 of {"external":{"../data/eyes":"sha256:0…"},"inputs":{"dataset":"sha256:ab12…"},"params":{"lr":0.0001,"size":[256,256]},"seed":42,"stageType":"resize","stageVersion":1,"version":2}
+    expect(fingerprintKey(fp())).toBe("73385c11c60485a4c7858f58d391d99d697c03a3928ad2139e3663281f333402");
   });
 
   it("changes with anything that affects outputs", () => {
@@ -93,7 +98,7 @@ describe("explainFingerprintChange", () => {
       params: { lr: 0.00003, model: { depth: 5, width: 16 }, size: [256, 320], flips: ["horizontal"] },
       seed: 7,
       inputs: { dataset: `sha256:${"cd34".repeat(16)}`, masks: `sha256:${"ef".repeat(32)}` },
-      external: { "/data/eyes": `sha256:${"1".repeat(64)}` },
+      external: { "../data/eyes": `sha256:${"1".repeat(64)}` },
     });
     expect(explainFingerprintChange(previous, current)).toEqual([
       "stage type resize version 1 -> 2",
@@ -105,24 +110,70 @@ describe("explainFingerprintChange", () => {
       "seed changed: 42 -> 7",
       "input dataset changed (upstream artifact sha256:ab12ab12… -> sha256:cd34cd34…)",
       "input masks added (upstream artifact sha256:efefefef…)",
-      "external /data/eyes changed",
+      "external ../data/eyes changed",
     ]);
   });
 
   it("reports lists of another length, stage type renames, and removed inputs whole", () => {
     const previous = fp({ params: { flips: ["horizontal"] }, external: {} });
-    const current = fp({ stageType: "crop", params: { flips: ["horizontal", "vertical"] }, inputs: {}, seed: null, external: { "/data/extra": "sha256:00" } });
+    const current = fp({ stageType: "crop", params: { flips: ["horizontal", "vertical"] }, inputs: {}, seed: null, external: { "data/extra": "sha256:00" } });
     expect(explainFingerprintChange(previous, current)).toEqual([
       "stage type changed: resize -> crop",
       'params.flips changed: ["horizontal"] -> ["horizontal","vertical"]',
       "seed changed: 42 -> null",
       "input dataset removed",
-      "external /data/extra added",
+      "external data/extra added",
     ]);
+  });
+
+  it("does not list external inputs keyed by the absolute paths of format version 1", () => {
+    const previous = { ...fp(), version: 1, external: { "/home/me/data/eyes": `sha256:${"0".repeat(64)}` } } as unknown as Fingerprint;
+    expect(explainFingerprintChange(previous, fp())).toEqual(["fingerprint format version 1 -> 2"]);
   });
 
   it("shortens long values", () => {
     const [reason] = explainFingerprintChange(fp({ params: { ids: "a".repeat(200) } }), fp({ params: { ids: "b" } }));
     expect(reason).toBe(`params.ids changed: "${"a".repeat(78)}… -> "b"`);
+  });
+});
+
+describe("fingerprintStage: external inputs", () => {
+  const digests: Record<string, string> = { "/home/me/project/data/eyes": "sha256:e1", "/mnt/node7/project/data/eyes": "sha256:e1", "/home/me/shared/eyes": "sha256:e2" };
+  const sources = (baseDir: string) => ({
+    seed: 1,
+    baseDir,
+    artifactDigestOf: () => "",
+    async digestExternal(absPath: string): Promise<string> {
+      const digest = digests[absPath];
+      if (digest === undefined) throw new MuPipeError({ reason: "io", path: absPath, message: "no such file or folder" });
+      return digest;
+    },
+  });
+  const stageReading = (inputs: (baseDir: string) => ExternalInput[]): GraphStage => {
+    const type: StageType = { name: "load", version: 1, description: "", paramsSchema: {}, inputs: {}, outputs: {}, externalInputs: (_params, baseDir) => inputs(baseDir), run: async () => undefined };
+    return { id: "load", type, config: { id: "load", uses: "load", description: null, inputs: {}, params: {} }, inputs: [] };
+  };
+
+  it("keys them by the path relative to the experiment folder, so a moved project keeps its keys", async () => {
+    const stage = stageReading((baseDir) => [{ path: path.join(baseDir, "data/eyes"), about: "source.images" }]);
+    const here = await fingerprintStage(stage, sources("/home/me/project"));
+    const there = await fingerprintStage(stage, sources("/mnt/node7/project"));
+    expect(here.external).toEqual({ "data/eyes": "sha256:e1" });
+    expect(fingerprintKey(there)).toBe(fingerprintKey(here));
+    const outside = await fingerprintStage(stageReading(() => [{ path: "/home/me/shared/eyes", about: "" }]), sources("/home/me/project"));
+    expect(outside.external).toEqual({ "../shared/eyes": "sha256:e2" });
+  });
+
+  it("uses a stage's own key for a file found by search, and the expected digest of a file still to download", async () => {
+    const weights = (file: string): ExternalInput[] => [{ path: file, about: "encoder.weights", key: "imagenet-weights:w.h5", digestIfAbsent: "sha256:official" }];
+    const found = await fingerprintStage(stageReading(() => weights("/home/me/shared/eyes")), sources("/home/me/project"));
+    expect(found.external).toEqual({ "imagenet-weights:w.h5": "sha256:e2" });
+    const toDownload = await fingerprintStage(stageReading(() => weights("/nowhere/w.h5")), sources("/home/me/project"));
+    expect(toDownload.external).toEqual({ "imagenet-weights:w.h5": "sha256:official" });
+  });
+
+  it("names the param of a path that cannot be read", async () => {
+    const stage = stageReading(() => [{ path: "/nowhere/eyes", about: "source.images" }]);
+    await expect(fingerprintStage(stage, sources("/home/me/project"))).rejects.toMatchObject({ failure: { reason: "io", path: "/nowhere/eyes (source.images)" } });
   });
 });

@@ -83,7 +83,7 @@ describe("FsArtifactStore.lock", () => {
     await sleep(200);
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
-    expect(waits).toEqual([{ pid: DEAD_PID, hostname: "some-other-host", since: "2025-01-01T00:00:00.000Z", description: "old run" }]);
+    expect(waits).toEqual([{ owner: `pid ${DEAD_PID}`, pid: DEAD_PID, hostname: "some-other-host", since: "2025-01-01T00:00:00.000Z", description: "old run" }]);
   });
 
   it("rejects at once when the signal is already aborted", async () => {

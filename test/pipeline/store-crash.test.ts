@@ -91,7 +91,7 @@ describe("FsArtifactStore after kill -9", () => {
            const attempt = await store.beginAttempt(key);
            mkdirSync(path.join(attempt.dir, "out"));
            for (let f = 0; f < 20; f++) writeFileSync(path.join(attempt.dir, "out", f + ".bin"), randomBytes(4096));
-           const fingerprint = { version: 1, stageType: "toy", stageVersion: 1, params: { i }, seed: null, inputs: {}, external: {} };
+           const fingerprint = { version: 2, stageType: "toy", stageVersion: 1, params: { i }, seed: null, inputs: {}, external: {} };
            const now = new Date().toISOString();
            await attempt.commit({ fingerprint, metrics: {}, startedAt: now, finishedAt: now, durationMs: 0 });
            process.stdout.write("committed " + i + "\\n");

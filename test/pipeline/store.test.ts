@@ -1,13 +1,15 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fingerprintKey } from "../../pipeline/fingerprint.js";
 import { HOST_TAG } from "../../pipeline/store/atomic-file.js";
 import { openStore, type FsArtifactStore } from "../../pipeline/store/fs-store.js";
+import { openCopyingStore } from "./copying-store.js";
 import { commitInfo, describeArtifactStoreContract, testFingerprint, writeOutputs } from "./store-contract.js";
 
 describeArtifactStoreContract("FsArtifactStore", (root) => openStore(root));
+describeArtifactStoreContract("a store that copies artifacts into a local cache (test-only)", (root) => openCopyingStore(root));
 
 /** A pid no process can have (above Linux's pid_max). */
 const DEAD_PID = 2 ** 30;
@@ -106,6 +108,33 @@ describe("FsArtifactStore on disk", () => {
     await second.commit(commitInfo(testFingerprint()));
     expect(await store.lookup(key)).toEqual(record);
     expect(await store.verify()).toEqual([]);
+  });
+
+  it("misses a fingerprint whose artifact folder has gone", async () => {
+    const attempt = await store.beginAttempt(key);
+    await writeOutputs(attempt, { "out.txt": "x" });
+    const record = await attempt.commit(commitInfo(testFingerprint()));
+    await rm(store.artifactPath(record.artifactDigest), { recursive: true, force: true });
+    expect(await store.lookup(key)).toBeNull();
+  });
+
+  it("finds modified, missing and extra files with verify", async () => {
+    const attempt = await store.beginAttempt(key);
+    await writeOutputs(attempt, { "a.txt": "aaa", "b.txt": "bbb", "c.txt": "ccc" });
+    const record = await attempt.commit(commitInfo(testFingerprint()));
+    expect(await store.verify()).toEqual([]);
+    const dir = await store.materialize(record.artifactDigest);
+    await chmod(path.join(dir, "a.txt"), 0o644);
+    await writeFile(path.join(dir, "a.txt"), "AAA");
+    await rm(path.join(dir, "b.txt"));
+    await writeFile(path.join(dir, "extra.txt"), "!");
+    const problems = await store.verify();
+    expect(problems.map((p) => [p.digest, p.path])).toEqual([
+      [record.artifactDigest, "a.txt"],
+      [record.artifactDigest, "b.txt"],
+      [record.artifactDigest, "extra.txt"],
+    ]);
+    expect(problems.map((p) => p.problem)).toEqual([expect.stringContaining("content changed"), "missing", "not in the manifest"]);
   });
 
   it("treats an unreadable record as a miss", async () => {

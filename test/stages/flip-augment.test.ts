@@ -1,4 +1,4 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -66,7 +66,7 @@ describe("flip-augment", () => {
     expect(outcome.metrics).toEqual({ items_before: 4, items_after: 6 });
   });
 
-  it("leaves val and test items as they were, apart from absolute paths", async () => {
+  it("leaves val and test items as they were", async () => {
     const input = await fourItemDataset();
     const original = JSON.parse(await readFile(path.join(input, "manifest.json"), "utf8")) as DatasetManifest;
     const { manifest } = await flip(input);
@@ -74,24 +74,31 @@ describe("flip-augment", () => {
     for (const id of ["c", "d"]) {
       const before = original.items.find((i) => i.id === id);
       const after = manifest.items.find((i) => i.id === id);
-      expect(after).toEqual({
-        ...before,
-        image: { ...before?.image, path: path.join(input, `images/${id}.png`) },
-        mask: { ...before?.mask, path: path.join(input, `masks/${id}.png`) },
-      });
+      expect(after).toEqual(before);
       expect(after?.transform).toBeUndefined();
     }
   });
 
-  it("rewrites relative paths so they resolve from the new manifest's folder", async () => {
+  it("carries the files of the input artifact into its own folder (hard links), so no path leads into another artifact", async () => {
     const input = await fourItemDataset();
-    const { manifest } = await flip(input);
+    const { manifest, out } = await flip(input);
+    const outputDir = path.join(out, "dataset");
     for (const it of manifest.items) {
-      expect(path.isAbsolute(it.image.path)).toBe(true);
-      await access(it.image.path);
-      await access(it.mask.path);
+      expect(path.isAbsolute(it.image.path) || it.image.path.startsWith("..")).toBe(false);
+      for (const file of [it.image.path, it.mask.path]) {
+        expect((await stat(path.join(outputDir, file))).ino).toBe((await stat(path.join(input, file))).ino);
+      }
     }
-    expect(manifest.items.find((i) => i.id === "a_fliph")?.image.path).toBe(path.join(input, "images/a.png"));
+    expect(manifest.items.find((i) => i.id === "a_fliph")?.image.path).toBe("images/a.png");
+  });
+
+  it("passes on the user's files as paths relative to the experiment file, without copying them", async () => {
+    const dir = await temp.make();
+    const outside = { path: "../data/a.png", base: "experiment" as const };
+    await writeDataset(dir, [item("a", "train", "x", "y", { image: { ...outside, sha256: "0", width: 1, height: 1 }, mask: { ...outside, sha256: "0", width: 1, height: 1 } })]);
+    const { manifest, out } = await flip(dir);
+    expect(manifest.items.map((i) => i.image)).toEqual([expect.objectContaining(outside), expect.objectContaining(outside)]);
+    expect(await readdir(path.join(out, "dataset"))).toEqual(["manifest.json"]);
   });
 
   it("adds vertical flips and flips the chosen splits", async () => {

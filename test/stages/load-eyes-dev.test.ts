@@ -27,7 +27,7 @@ describe.skipIf(skip)(`load on eyes-dev (${eyesDev}; skipped when absent)`, () =
     for (const item of manifest.items) expect([item.image.width, item.image.height]).toEqual([item.mask.width, item.mask.height]);
     const first = manifest.items[0];
     if (!first) throw new Error("no items");
-    const { mask } = await decodeScleraMask(first.mask.path, first.maskEncoding);
+    const { mask } = await decodeScleraMask(path.join(eyesDev, first.mask.path), first.maskEncoding);
     const sclera = mask.reduce((a, b) => a + b, 0);
     expect(sclera).toBeGreaterThan(0);
     expect(sclera).toBeLessThan(mask.length / 2);

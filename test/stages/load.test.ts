@@ -69,7 +69,7 @@ describe("load stage declaration", () => {
 
   it("names the source folders as external inputs (absolute)", () => {
     const ext = (params: unknown, baseDir: string): string[] =>
-      (loadStage.externalInputs as (p: unknown, b: string) => { path: string }[])(params, baseDir).map((entry) => entry.path);
+      (loadStage.externalInputs as (p: unknown, b: string, c: ReadonlySet<string>) => { path: string }[])(params, baseDir, new Set()).map((entry) => entry.path);
     expect(ext({ source: { kind: "folders", images: "data/img", masks: "data/gt" }, split: { train: 1, val: 0, test: 0 } }, "/exp")).toEqual([
       "/exp/data/img",
       "/exp/data/gt",
@@ -116,9 +116,10 @@ describe("folders layout", () => {
     expect(manifest.version).toBe(1);
     expect(manifest.items.map((i) => i.id)).toEqual(["a", "b", "sub_c"]);
     const a = manifest.items[0];
-    expect(a?.image).toMatchObject({ path: path.join(base, "data/images/a.jpg"), width: W, height: H });
+    // The user's files, relative to the experiment file's folder (`base`), so the artifact survives a move.
+    expect(a?.image).toMatchObject({ path: "data/images/a.jpg", base: "experiment", width: W, height: H });
     expect(a?.image.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(a?.mask.path).toBe(path.join(base, "data/masks/a.png"));
+    expect(a?.mask).toMatchObject({ path: "data/masks/a.png", base: "experiment" });
     expect(a?.maskEncoding).toEqual({ kind: "class-index", sclera: 1 });
     expect(a?.subject).toBeNull();
     expect(a?.attributes).toEqual({ source: "folders" });
@@ -221,7 +222,7 @@ describe("sbvpi layout", () => {
       ["1R_s_2", "1", { source: "sbvpi", eye: "R", gaze: "s" }],
     ]);
     expect(report.ignored.map((f) => path.basename(f))).toEqual(["1L_l_1_iris.png", "1L_l_1_periocular.png"]);
-    const decoded = await decodeScleraMask(manifest.items[0]?.mask.path ?? "", manifest.items[0]?.maskEncoding ?? { kind: "binary" });
+    const decoded = await decodeScleraMask(path.join(root, manifest.items[0]?.mask.path ?? ""), manifest.items[0]?.maskEncoding ?? { kind: "binary" });
     expect(decoded.mask.reduce((a, b) => a + b, 0)).toBe(4 * H);
     expect(parseSbvpiName("3R_r_10")).toEqual({ subject: "3", eye: "R", gaze: "r", n: "10" });
     expect(parseSbvpiName("3R_x_10")).toBeNull();
@@ -246,7 +247,7 @@ describe("mobius layout", () => {
       ["2_3p_Ls_1", "2", { source: "mobius", phone: "3", light: "p", eye: "L", gaze: "s" }],
     ]);
     expect(manifest.items[0]?.maskEncoding).toMatchObject({ kind: "rgb", sclera: [255, 0, 0] });
-    const decoded = await decodeScleraMask(manifest.items[0]?.mask.path ?? "", manifest.items[0]?.maskEncoding ?? { kind: "binary" });
+    const decoded = await decodeScleraMask(path.join(root, manifest.items[0]?.mask.path ?? ""), manifest.items[0]?.maskEncoding ?? { kind: "binary" });
     expect([...decoded.mask.subarray(0, W)]).toEqual(Array.from({ length: W }, (_, x) => (isSclera(x, W) ? 1 : 0)));
     expect(parseMobiusName("10_1i_Ll")).toBeNull();
   });

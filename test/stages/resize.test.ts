@@ -65,7 +65,8 @@ describe("resize", () => {
     expect(m.splits.train).toEqual({ count: 2, shards: [{ file: "train-00000.bin", count: 2, bytes: 2 * 40 * 40 * 4 }] });
     expect(m.splits.val.count).toBe(1);
     expect(m.splits.test.count).toBe(1);
-    expect((await readdir(dir)).sort()).toEqual(["manifest.json", "test-00000.bin", "train-00000.bin", "val-00000.bin"]);
+    // The dataset's own files (here all of them) come along under sources/.
+    expect((await readdir(dir)).sort()).toEqual(["manifest.json", "sources", "test-00000.bin", "train-00000.bin", "val-00000.bin"]);
     expect(m.items.map((i) => [i.id, i.split, i.shard, i.index, i.originalWidth, i.originalHeight])).toEqual([
       ["wide", "train", "train-00000.bin", 0, 64, 40],
       ["second", "train", "train-00000.bin", 1, 48, 48],
@@ -73,8 +74,8 @@ describe("resize", () => {
       ["small", "test", "test-00000.bin", 0, 20, 20],
     ]);
     expect(m.items[0]).toMatchObject({
-      image: path.join(dataset, "img/wide.png"),
-      mask: path.join(dataset, "mask/wide.png"),
+      image: "sources/img/wide.png",
+      mask: "sources/mask/wide.png",
       subject: "s-wide",
       attributes: { eye: "L", source: "fixture" },
       transform: null,
@@ -211,8 +212,9 @@ describe("resize", () => {
     ]);
     const first = await resize(dataset);
     const second = await resize(dataset);
-    const files = (await readdir(first.dir)).sort();
-    expect((await readdir(second.dir)).sort()).toEqual(files);
+    const files = (await readdir(first.dir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.relative(first.dir, path.join(f.parentPath, f.name))).sort();
+    expect(files).toContain("sources/img/a.png");
+    expect((await readdir(second.dir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.relative(second.dir, path.join(f.parentPath, f.name))).sort()).toEqual(files);
     for (const file of files) {
       expect(await readFile(path.join(second.dir, file))).toEqual(await readFile(path.join(first.dir, file)));
     }

@@ -257,9 +257,11 @@ test("without a val split the training loss is monitored, and says so; limit pic
   expect(outcome.metrics?.best_val_loss).toBeCloseTo(Number(row[1]), 5);
 });
 
-test("externalInputs: a weights path joins the fingerprint; imagenet and none do not", () => {
-  const external = (weights: string): unknown[] => finetuneStage.externalInputs?.(tinyParams({ encoder: { weights } }) as never, "/exp") ?? [];
+test("externalInputs: the encoder weights join the fingerprint, unless the encoder comes from a `model` input", () => {
+  const external = (weights: string, connected: string[] = ["tensors"]): unknown[] =>
+    finetuneStage.externalInputs?.(tinyParams({ encoder: { weights } }) as never, "/exp", new Set(connected)) ?? [];
   expect(external("weights/enc.h5")).toEqual([{ path: "/exp/weights/enc.h5", about: "encoder.weights" }]);
-  expect(external("imagenet")).toEqual([]);
+  expect(external("imagenet")).toEqual([expect.objectContaining({ key: expect.stringMatching(/^imagenet-weights:mobilenet_v2_.*_no_top\.h5$/) })]);
   expect(external("none")).toEqual([]);
+  expect(external("weights/enc.h5", ["tensors", "model"])).toEqual([]);
 });
