@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { EarlyStoppingParams, ReduceLrParams } from "./callbacks.js";
+import { describeResumePoint } from "./checkpoint-layout.js";
 import type { FreezeSpec } from "./freeze.js";
 import type { LossName } from "./losses.js";
 import type { OptimizerParams } from "./optimizers.js";
@@ -183,6 +184,10 @@ export const finetuneStage = defineStageType<FinetuneParams>({
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");
     return runFinetune(ctx);
+  },
+  resumePoint(scratchDir, params) {
+    // The last epoch checkpoint an interrupted attempt wrote (see checkpoint.ts).
+    return describeResumePoint(scratchDir, params.epochs);
   },
   async report(ctx) {
     const { finetuneReport } = await import("../report/finetune-report.js");
