@@ -112,7 +112,9 @@ describe("mu-pipe run", () => {
     await rig.write("exp.yaml", DIAMOND.replace('suffix: "!"', 'suffix: "!", fail: true'));
     const result = await rig.cli("run", "exp.yaml");
     expect(result.code).toBe(1);
+    // The toy throws "concat: told to fail": the stage's own name is not repeated after the stage id.
     expect(result.err).toMatch(/^mu-pipe: stage c failed: told to fail\n {2}log: .*logs\/c\.log\n$/);
+    expect(result.out).toMatch(/\n\[c\] FAILED: told to fail\n\[c\] log: runs\/\d{8}T\d{6}Z-toy\/logs\/c\.log\n/);
     const run = await rig.readJson<RunRecord>("runs/latest/run.json");
     expect(run.status).toBe("failed");
     expect(run.stages.find((s) => s.id === "c")?.error).toBe("told to fail");
