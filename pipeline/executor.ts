@@ -70,15 +70,20 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
   let result: ExecuteResult = { status: "succeeded", stageId: null, message: null };
   try {
     for (const stage of graph.stages) {
-      if (result.status === "succeeded" && signal.aborted) result = { status: "interrupted", stageId: null, message: "interrupted" };
       if (result.status !== "succeeded") {
-        await skip(stage.id, `not run: the run stopped ${result.stageId ? `at ${result.stageId}` : "before it"}`);
+        await skip(stage.id, notRunBecause(result));
         continue;
       }
       const decision = await decideStage(
         { graph, stage, selected: selected.has(stage.id), forced: force === "all" || force.has(stage.id), upstream: (id) => upstream.get(id) ?? { kind: "unavailable", why: "did not run" } },
         deps,
       );
+      if (signal.aborted) {
+        // Asked to stop while deciding, which digests dataset folders and can take a while.
+        result = { status: "interrupted", stageId: null, message: "interrupted" };
+        await skip(stage.id, notRunBecause(result));
+        continue;
+      }
       running = decision.kind === "run" ? stage.id : null;
       const outcome = await carryOut(stage, decision);
       running = null;
@@ -144,6 +149,10 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
     await runDir.updateStage(id, { status: "skipped", reason });
     sink.emit({ type: "stage-skipped", id, reason });
   }
+}
+
+function notRunBecause(stop: ExecuteResult): string {
+  return stop.stageId ? `not run: the run stopped at ${stop.stageId}` : "not run: the run was interrupted";
 }
 
 function afterRun(stageId: string, outcome: StageRunOutcome): { upstream: UpstreamState; stop?: ExecuteResult } {

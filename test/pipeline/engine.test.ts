@@ -84,6 +84,16 @@ describe("mu-pipe run", () => {
     expect(await rig.takeCalls()).toEqual(["c"]);
   });
 
+  it("status and run give the same reason for a stage that cannot run", async () => {
+    await rig.write("exp.yaml", DIAMOND);
+    const why = "input `a` needs stage a, which is not selected and has no cached result for its current inputs (run it too, or drop --only/--from)";
+    const status = await rig.cli("status", "exp.yaml", "--only", "c");
+    expect(status.out).toBe([`a      skip      not selected`, `b      skip      not selected`, `c      blocked   ${why}`, ""].join("\n"));
+    const run = await rig.cli("run", "exp.yaml", "--only", "c");
+    expect(run.err).toBe(`mu-pipe: stage c failed: ${why}\n`);
+    expect((await rig.readJson<RunRecord>("runs/latest/run.json")).stages.find((s) => s.id === "c")).toMatchObject({ status: "failed", reason: why });
+  });
+
   it("--until runs a stage and its upstream; --from runs a stage and its downstream", async () => {
     await rig.write("exp.yaml", DIAMOND);
     expect((await rig.cli("run", "exp.yaml", "--until", "a")).code).toBe(0);
