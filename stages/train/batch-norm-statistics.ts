@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { InputScaling } from "../model/input-scaling.js";
 import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
-import { stopPoint } from "./stop-point.js";
+import { stopPoint } from "../runtime/stop-point.js";
 
 /** tfjs-layers declares `momentum` private and readonly; it is read at every call. */
 interface MutableMomentum {

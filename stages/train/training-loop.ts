@@ -23,7 +23,7 @@ import type { CheckpointStore, TrainingState } from "./checkpoint.js";
 import type { HistoryRow } from "./history.js";
 import { confusionCounts, pixelScores, type LossFunction } from "./losses.js";
 import type { TrainingOptimizer } from "./optimizers.js";
-import { stopPoint } from "./stop-point.js";
+import { stopPoint } from "../runtime/stop-point.js";
 import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
 
 /** Batches between reads of the running loss. */
