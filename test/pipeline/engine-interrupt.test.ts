@@ -72,8 +72,8 @@ async function expectInterruptedState(child: Child): Promise<void> {
 
 describe("Ctrl-C during a long epoch", () => {
   it("stops within about one step, says so at once, keeps the checkpoint; status and the rerun say where it resumes", async () => {
-    // 5 s epochs of 100 ms steps that hold the thread, like TensorFlow batches.
-    await rig.write("train.yaml", experiment("{ epochs: 2, steps: 50, step_ms: 100, hold_thread: true }"));
+    // 6 s epochs of 100 ms steps that hold the thread, like TensorFlow batches.
+    await rig.write("train.yaml", experiment("{ epochs: 2, steps: 60, step_ms: 100, hold_thread: true }"));
     const child = rig.spawn("run", "train.yaml");
     const exited = exitOf(child);
     await waitFor(async () => (await checkpoint()).epoch === 1, 30_000, "epoch 1's checkpoint");
@@ -85,9 +85,9 @@ describe("Ctrl-C during a long epoch", () => {
     const { code, at } = await exited;
 
     expect(code).toBe(130);
-    // Well under the 5 s epoch (a step is 100 ms; the margin is for a loaded machine).
+    // Well under the 6 s epoch (a step is 100 ms; the margin is for a loaded machine).
     expect(said - sent).toBeLessThan(2_000);
-    expect(at - sent).toBeLessThan(3_000);
+    expect(at - sent).toBeLessThan(3_500);
     await expectInterruptedState(child);
     expect(await checkpoint()).toEqual({ epoch: 1, writing: false });
 
