@@ -16,7 +16,13 @@ export type PipelineEvent =
       readonly stages: readonly { readonly id: string; readonly uses: string; readonly selected: boolean }[];
     }
   | { readonly type: "stage-waiting"; readonly id: string; readonly holder: LockHolder }
-  | { readonly type: "stage-start"; readonly id: string; readonly reason: string }
+  | {
+      readonly type: "stage-start";
+      readonly id: string;
+      readonly reason: string;
+      /** What an interrupted attempt left that this one resumes from, e.g. `epoch 3 of 30`. */
+      readonly resume?: string;
+    }
   | {
       readonly type: "stage-progress";
       readonly id: string;
@@ -29,6 +35,17 @@ export type PipelineEvent =
   | { readonly type: "stage-failed"; readonly id: string; readonly message: string; readonly logFile: string | null }
   | { readonly type: "stage-interrupted"; readonly id: string }
   | { readonly type: "stage-skipped"; readonly id: string; readonly reason: string }
+  | {
+      /**
+       * The run was asked to stop (Ctrl-C), said at once. First `hurry: false`: the running
+       * stage (`stageId`, null between stages) is asked to stop and waited for. Then, on a
+       * second request, `hurry: true`: the run no longer waits for the stage, only for its
+       * protected work (a checkpoint being written), records what happened and ends.
+       */
+      readonly type: "run-stopping";
+      readonly stageId: string | null;
+      readonly hurry: boolean;
+    }
   | { readonly type: "run-end"; readonly runId: string; readonly runDir: string; readonly status: RunStatus; readonly durationMs: number };
 
 export interface EventSink {

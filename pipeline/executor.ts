@@ -1,18 +1,20 @@
 /**
  * Runs a stage graph against an artifact store. It receives a validated graph and
  * never reads YAML, argv or globals; it reports through events and the run directory.
+ *
+ * Stages go in graph order. For each, `decideStage` (shared with `status`) says what to
+ * do; a stage to run becomes a `StageJob` with explicit inputs for `runStage`. The run
+ * stops at the first stage that fails or is interrupted; the rest are recorded as
+ * skipped.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { EventSink } from "./events.js";
-import { MuPipeError } from "./failure.js";
-import { explainFingerprintChange, fingerprintKey } from "./fingerprint.js";
-import type { Fingerprint, RunStatus, StageRecord } from "./formats.js";
+import { unreachable } from "./failure.js";
+import type { Fingerprint, RunStatus } from "./formats.js";
 import type { GraphStage, StageGraph } from "./graph.js";
 import type { RunDirectory } from "./run-directory.js";
-import { fingerprintInGraph } from "./stage-fingerprint.js";
-import type { ProgressUpdate, StageContext } from "./stage.js";
+import { recordReuse, runStage, type StageJob, type StageRunDeps, type StageRunOutcome } from "./run-stage.js";
+import { decideStage, type StageDecision, type UpstreamState } from "./stage-decision.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
 
 export interface ExecuteRequest {
@@ -21,7 +23,14 @@ export interface ExecuteRequest {
   readonly selected: ReadonlySet<string>;
   /** Stages to run even when a cached result exists. */
   readonly force: ReadonlySet<string> | "all";
+  /** Aborted to stop the run (Ctrl-C): the running stage is asked to stop, and waited for. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted to stop without waiting for the running stage any longer (a second Ctrl-C);
+   * its protected work (a checkpoint being written) is still awaited. The stage's code
+   * may then still be running when `execute` returns: the caller should end the process.
+   */
+  readonly hurry?: AbortSignal;
 }
 
 export interface ExecutorDeps {
@@ -41,16 +50,12 @@ export interface ExecuteResult {
   readonly message: string | null;
 }
 
-/** Progress events at most this often per stage: a terminal cannot show more. */
-const PROGRESS_INTERVAL_MS = 100;
-
-class StageFailure extends Error {}
-
 export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Promise<ExecuteResult> {
   const { graph, selected, force, signal } = request;
-  const { store, runDir, sink } = deps;
+  const { runDir, sink } = deps;
   const now = deps.now ?? Date.now;
   const started = now();
+  const stageDeps: StageRunDeps = { store: deps.store, runDir, sink, signal, ...(request.hurry ? { hurry: request.hurry } : {}), now };
   sink.emit({
     type: "run-start",
     runId: runDir.id,
@@ -59,257 +64,121 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
     stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name, selected: selected.has(s.id) })),
   });
 
-  const digests = new Map<string, string>();
-  const unavailable = new Map<string, string>(); // stage id -> why its output is not there
+  let running: string | null = null;
+  const stopWatch = watchStopRequests(request, sink, () => running);
+  const upstream = new Map<string, UpstreamState>();
   let result: ExecuteResult = { status: "succeeded", stageId: null, message: null };
-
-  for (const stage of graph.stages) {
-    if (result.status !== "succeeded") {
-      await skip(stage.id, `not run: the run stopped at ${result.stageId ?? "an earlier stage"}`);
-      continue;
-    }
-    const blockedBy = stage.inputs.find((i) => unavailable.has(i.stage));
-    if (blockedBy) {
-      const why = `input \`${blockedBy.name}\` needs stage ${blockedBy.stage}, which ${unavailable.get(blockedBy.stage) ?? "did not run"}`;
-      if (selected.has(stage.id)) {
-        result = { status: "failed", stageId: stage.id, message: why };
-        await runDir.updateStage(stage.id, { status: "failed", reason: why, error: why });
-        sink.emit({ type: "stage-failed", id: stage.id, message: why, logFile: null });
-      } else {
-        unavailable.set(stage.id, "is not selected and has no cached result");
-        await skip(stage.id, "not selected");
+  try {
+    for (const stage of graph.stages) {
+      if (result.status !== "succeeded") {
+        await skip(stage.id, notRunBecause(result));
+        continue;
       }
-      continue;
-    }
-
-    let fingerprint: Fingerprint;
-    try {
-      fingerprint = await fingerprintInGraph(graph, stage, digests, deps.digestExternal);
-    } catch (error) {
-      // E.g. a dataset folder that does not exist: the stage cannot run, and the run ends here.
-      const message = `cannot read what the stage depends on: ${errorText(error)}`;
-      result = { status: "failed", stageId: stage.id, message };
-      await runDir.updateStage(stage.id, { status: "failed", reason: "inputs unreadable", error: message });
-      sink.emit({ type: "stage-failed", id: stage.id, message, logFile: null });
-      continue;
-    }
-    const key = fingerprintKey(fingerprint);
-    const forced = force === "all" || force.has(stage.id);
-    const cached = await store.lookup(key);
-
-    if (!selected.has(stage.id)) {
-      if (cached) {
-        await reuse(stage, cached, "not selected; cached result used");
-      } else {
-        unavailable.set(stage.id, "is not selected and has no cached result for its current inputs (run it too, or drop --only/--from)");
-        await skip(stage.id, "not selected");
+      const decision = await decideStage(
+        { graph, stage, selected: selected.has(stage.id), forced: force === "all" || force.has(stage.id), upstream: (id) => upstream.get(id) ?? { kind: "unavailable", why: "did not run" } },
+        deps,
+      );
+      if (signal.aborted) {
+        // Asked to stop while deciding, which digests dataset folders and can take a while.
+        result = { status: "interrupted", stageId: null, message: "interrupted" };
+        await skip(stage.id, notRunBecause(result));
+        continue;
       }
-      continue;
+      running = decision.kind === "run" ? stage.id : null;
+      const outcome = await carryOut(stage, decision);
+      running = null;
+      upstream.set(stage.id, outcome.upstream);
+      if (outcome.stop) result = outcome.stop;
     }
-    if (cached && !forced) {
-      await reuse(stage, cached, "fingerprint matches a cached result");
-      continue;
-    }
-
-    const reason = forced ? "forced" : (await explain(stage.id, fingerprint)).join("; ");
-    const outcome = await runStage(stage, fingerprint, key, reason, forced);
-    if (outcome.kind === "done") {
-      digests.set(stage.id, outcome.record.artifactDigest);
-    } else {
-      result = { status: outcome.kind, stageId: stage.id, message: outcome.message };
-    }
+  } finally {
+    stopWatch.dispose();
   }
 
   await runDir.finish(result.status);
   sink.emit({ type: "run-end", runId: runDir.id, runDir: runDir.dir, status: result.status, durationMs: now() - started });
   return result;
 
+  /** Does what `decision` says; returns what later stages see of this one, and why the run stops, if it does. */
+  async function carryOut(stage: GraphStage, decision: StageDecision): Promise<{ upstream: UpstreamState; stop?: ExecuteResult }> {
+    switch (decision.kind) {
+      case "skip":
+        await skip(stage.id, decision.reason);
+        return { upstream: { kind: "unavailable", why: decision.unavailable } };
+      case "blocked":
+        await runDir.updateStage(stage.id, { status: "failed", reason: decision.reason, error: decision.message });
+        sink.emit({ type: "stage-failed", id: stage.id, message: decision.message, logFile: null });
+        return { upstream: { kind: "unavailable", why: "cannot run" }, stop: { status: "failed", stageId: stage.id, message: decision.message } };
+      case "reuse":
+        await recordReuse(stage.id, decision.record, decision.reason, stageDeps);
+        return { upstream: { kind: "ready", artifactDigest: decision.record.artifactDigest } };
+      case "after-upstream":
+        // Upstream stages have finished by the time a stage is decided here.
+        throw new Error(`internal error: stage ${stage.id} decided before its upstream stages ran`);
+      case "run":
+        return afterRun(stage.id, await runStage(await jobFor(stage, decision), stageDeps));
+      default:
+        return unreachable(decision);
+    }
+  }
+
+  async function jobFor(stage: GraphStage, decision: Extract<StageDecision, { kind: "run" }>): Promise<StageJob> {
+    const ready = (id: string): string => {
+      const state = upstream.get(id);
+      if (state?.kind !== "ready") throw new Error(`internal error: stage ${stage.id} runs before its input stage ${id} is ready`);
+      return state.artifactDigest;
+    };
+    const { settings, name, baseDir } = graph.experiment;
+    const inputs = await Promise.all(stage.inputs.map(async (i) => [i.name, path.join(await deps.store.materialize(ready(i.stage)), i.output)] as const));
+    return {
+      stageId: stage.id,
+      type: stage.type,
+      params: stage.config.params,
+      inputs: Object.fromEntries(inputs),
+      fingerprint: decision.fingerprint,
+      key: decision.key,
+      reason: decision.reasons.join("; "),
+      forced: decision.forced,
+      resume: decision.resume,
+      description: `${name}/${stage.id}`,
+      baseDir,
+      seed: settings.seed,
+      runtime: settings.runtime,
+    };
+  }
+
   async function skip(id: string, reason: string): Promise<void> {
     await runDir.updateStage(id, { status: "skipped", reason });
     sink.emit({ type: "stage-skipped", id, reason });
   }
+}
 
-  async function reuse(stage: GraphStage, record: StageRecord, reason: string): Promise<void> {
-    digests.set(stage.id, record.artifactDigest);
-    await runDir.linkArtifact(stage.id, await store.materialize(record.artifactDigest));
-    const log = await store.readLog(record.fingerprintKey);
-    await fs.writeFile(runDir.logFile(stage.id), `# reused: computed ${record.finishedAt}\n${log ?? ""}`);
-    await runDir.updateStage(stage.id, {
-      status: "reused",
-      reason,
-      fingerprintKey: record.fingerprintKey,
-      artifactDigest: record.artifactDigest,
-      durationMs: 0,
-      environment: record.environment ?? null,
-      computedMs: record.durationMs,
-    });
-    await runDir.setMetrics(stage.id, record.metrics);
-    sink.emit({ type: "stage-reused", id: stage.id, reason, artifactDigest: record.artifactDigest });
-  }
+function notRunBecause(stop: ExecuteResult): string {
+  return stop.stageId ? `not run: the run stopped at ${stop.stageId}` : "not run: the run was interrupted";
+}
 
-  async function explain(id: string, fingerprint: Fingerprint): Promise<string[]> {
-    const previous = await deps.previousFingerprint(id);
-    const reasons = explainFingerprintChange(previous, fingerprint);
-    return reasons.length > 0 ? reasons : ["no cached result for this fingerprint"];
-  }
-
-  type StageOutcomeKind = { kind: "done"; record: StageRecord } | { kind: "failed" | "interrupted"; message: string };
-
-  async function runStage(stage: GraphStage, fingerprint: Fingerprint, key: string, reason: string, forced: boolean): Promise<StageOutcomeKind> {
-    const lock = await store.lock(key, `${graph.experiment.name}/${stage.id}`, (holder) => sink.emit({ type: "stage-waiting", id: stage.id, holder }), signal).catch(
-      (error: unknown) => {
-        if (signal.aborted) return null;
-        throw error;
-      },
-    );
-    if (!lock) return interrupted(stage.id);
-    try {
-      if (!forced) {
-        const meanwhile = await store.lookup(key);
-        if (meanwhile) {
-          await reuse(stage, meanwhile, "computed meanwhile by another mu-pipe process");
-          return { kind: "done", record: meanwhile };
-        }
-      }
-      return await attempt(stage, fingerprint, key, reason);
-    } finally {
-      await lock.release();
-    }
-  }
-
-  async function attempt(stage: GraphStage, fingerprint: Fingerprint, key: string, reason: string): Promise<StageOutcomeKind> {
-    const startedAt = new Date(now());
-    await runDir.updateStage(stage.id, { status: "running", reason, fingerprintKey: key, startedAt: startedAt.toISOString() });
-    sink.emit({ type: "stage-start", id: stage.id, reason });
-
-    const logFile = runDir.logFile(stage.id);
-    const log = createWriteStream(logFile);
-    const logLines: string[] = [];
-    const writeLog = (line: string): void => {
-      const text = `${new Date(now()).toISOString()} ${line}\n`;
-      logLines.push(text);
-      log.write(text);
-    };
-    writeLog(`stage ${stage.id} (${stage.type.name} v${stage.type.version}) running: ${reason}`);
-
-    const work = await store.beginAttempt(key);
-    try {
-      const inputDirs = await Promise.all(stage.inputs.map(async (i) => [i.name, path.join(await store.materialize(digests.get(i.stage) ?? ""), i.output)] as const));
-      const ctx: StageContext<Record<string, unknown>> = {
-        stageId: stage.id,
-        params: stage.config.params,
-        inputs: Object.fromEntries(inputDirs),
-        outDir: work.dir,
-        scratchDir: await store.scratchDir(key),
-        baseDir: graph.experiment.baseDir,
-        seed: graph.experiment.settings.seed,
-        runtime: graph.experiment.settings.runtime,
-        signal,
-        log: writeLog,
-        progress: progressReporter(stage.id, startedAt.getTime()),
-      };
-      const outcome = await untilAborted(stage.type.run(ctx), signal);
-      const missing = [];
-      for (const output of Object.keys(stage.type.outputs)) {
-        if (!(await exists(path.join(work.dir, output)))) missing.push(output);
-      }
-      if (missing.length > 0) throw new StageFailure(`stage type ${stage.type.name} finished without writing its output ${missing.map((m) => `\`${m}\``).join(", ")}`);
-
-      const metrics = outcome?.metrics ?? {};
-      const finishedAt = new Date(now());
-      writeLog(`finished in ${finishedAt.getTime() - startedAt.getTime()} ms`);
-      const record = await work.commit({
-        fingerprint,
-        metrics,
-        ...(outcome?.environment ? { environment: outcome.environment } : {}),
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-      });
-      await store.writeLog(key, logLines.join(""));
-      await store.clearScratch(key);
-      await runDir.linkArtifact(stage.id, await store.materialize(record.artifactDigest));
-      await runDir.updateStage(stage.id, {
-        status: "succeeded",
-        artifactDigest: record.artifactDigest,
-        finishedAt: record.finishedAt,
-        durationMs: record.durationMs,
-        environment: record.environment ?? null,
-      });
-      await runDir.setMetrics(stage.id, metrics);
-      sink.emit({ type: "stage-succeeded", id: stage.id, durationMs: record.durationMs, metrics });
-      return { kind: "done", record };
-    } catch (error) {
-      await work.discard();
-      const finishedAt = new Date(now()).toISOString();
-      const durationMs = now() - startedAt.getTime();
-      if (signal.aborted) {
-        writeLog("interrupted");
-        await runDir.updateStage(stage.id, { status: "interrupted", finishedAt, durationMs, error: "interrupted" });
-        sink.emit({ type: "stage-interrupted", id: stage.id });
-        return interrupted(stage.id);
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      writeLog(`FAILED: ${error instanceof Error && !(error instanceof StageFailure) ? (error.stack ?? message) : message}`);
-      await runDir.updateStage(stage.id, { status: "failed", finishedAt, durationMs, error: message });
-      sink.emit({ type: "stage-failed", id: stage.id, message, logFile });
-      return { kind: "failed", message };
-    } finally {
-      await closeStream(log);
-    }
-  }
-
-  function interrupted(stageId: string): StageOutcomeKind {
-    return { kind: "interrupted", message: `interrupted during stage ${stageId}` };
-  }
-
-  function progressReporter(id: string, startedAtMs: number): (update: ProgressUpdate) => void {
-    let last = 0;
-    return (update) => {
-      const t = now();
-      const finished = update.total !== undefined && update.current === update.total;
-      if (t - last < PROGRESS_INTERVAL_MS && !finished) return;
-      last = t;
-      let etaSeconds: number | null = null;
-      if (update.current !== undefined && update.total !== undefined && update.current > 0) {
-        etaSeconds = (((t - startedAtMs) / update.current) * (update.total - update.current)) / 1000;
-      }
-      sink.emit({ type: "stage-progress", id, update, etaSeconds });
-    };
+function afterRun(stageId: string, outcome: StageRunOutcome): { upstream: UpstreamState; stop?: ExecuteResult } {
+  switch (outcome.kind) {
+    case "done":
+      return { upstream: { kind: "ready", artifactDigest: outcome.record.artifactDigest } };
+    case "failed":
+      return { upstream: { kind: "unavailable", why: "failed" }, stop: { status: "failed", stageId, message: outcome.message } };
+    case "interrupted":
+      return { upstream: { kind: "unavailable", why: "was interrupted" }, stop: { status: "interrupted", stageId, message: `interrupted during stage ${stageId}` } };
+    default:
+      return unreachable(outcome);
   }
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof MuPipeError && error.failure.reason === "io") return `${error.failure.path}: ${error.failure.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves with the stage's result, or rejects as soon as the signal aborts (a stage may ignore it). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("aborted"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.end(() => resolve()));
+/** Says at once that the run is stopping (and later, hurrying), naming the stage it waits for. */
+function watchStopRequests(request: ExecuteRequest, sink: EventSink, running: () => string | null): { dispose(): void } {
+  const onStop = (): void => sink.emit({ type: "run-stopping", stageId: running(), hurry: false });
+  const onHurry = (): void => sink.emit({ type: "run-stopping", stageId: running(), hurry: true });
+  request.signal.addEventListener("abort", onStop, { once: true });
+  request.hurry?.addEventListener("abort", onHurry, { once: true });
+  return {
+    dispose() {
+      request.signal.removeEventListener("abort", onStop);
+      request.hurry?.removeEventListener("abort", onHurry);
+    },
+  };
 }

@@ -56,8 +56,19 @@ export interface StageContext<Params> {
   /** The experiment's seed (part of the fingerprint only for types with `usesSeed`). */
   readonly seed: number;
   readonly runtime: RuntimeSettings;
-  /** Aborted on Ctrl-C: stop soon and throw (any error is fine). */
+  /**
+   * Aborted on Ctrl-C: stop soon (within about one step of work) and throw (any error is
+   * fine). The engine waits for `run` to settle before it releases the stage, so check
+   * it between steps; code that holds the thread (a TensorFlow batch) should also yield
+   * to the event loop between steps, or the signal is not seen until it does.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Marks work that must not be cut short, such as writing a checkpoint into
+   * `scratchDir`, and returns it. A second Ctrl-C makes the engine stop waiting for the
+   * stage, but it still waits for protected work in flight.
+   */
+  protect<T>(work: Promise<T>): Promise<T>;
   /** A line for this stage's log file (never the terminal). */
   log(message: string): void;
   /** Progress for the terminal; cheap to call often (the engine throttles). */
@@ -123,6 +134,13 @@ export interface StageType<Params = Record<string, unknown>> {
    */
   externalInputs?(params: Params, baseDir: string, connected: ReadonlySet<string>): (string | ExternalInput)[];
   run(ctx: StageContext<Params>): Promise<StageOutcome | void>;
+  /**
+   * What an interrupted attempt left in its `scratchDir` for the next attempt to resume
+   * from, as words that follow "resumes after", e.g. `epoch 3 of 30`; null when nothing
+   * usable is there. `status` shows it, and so does the line that starts the stage.
+   * Called only when the folder exists; read little and import no heavy code.
+   */
+  resumePoint?(scratchDir: string, params: Params): Promise<string | null>;
   /**
    * Sections for the run's report.html (curves, tables, images) read from the stage's
    * outputs. Called only for a stage whose artifact is in the run; a throw becomes a

@@ -13,6 +13,31 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
   signal?.addEventListener("abort", onAbort, { once: true });
 });
 
+/** Holds the thread for `ms`, as a TensorFlow batch does: no signal handler runs meanwhile. */
+function holdThread(ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy, on purpose
+  }
+}
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** slow-train's checkpoint: `checkpoint.json` ({ epoch }), written under a temp name and renamed. */
+async function readCheckpoint(dir) {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, "checkpoint.json"), "utf8")).epoch;
+  } catch {
+    return 0;
+  }
+}
+async function writeCheckpoint(dir, epoch, ms) {
+  const tmp = path.join(dir, "checkpoint.json.tmp");
+  await fs.writeFile(tmp, "");
+  await sleep(ms);
+  await fs.writeFile(tmp, JSON.stringify({ epoch }));
+  await fs.rename(tmp, path.join(dir, "checkpoint.json"));
+}
+
 export const stageTypes = [
   {
     name: "emit",
@@ -56,11 +81,58 @@ export const stageTypes = [
     outputs: { out: { description: "a text file" } },
     async run(ctx) {
       await called(ctx.stageId);
-      if (ctx.params.fail) throw new Error("told to fail");
+      if (ctx.params.fail) throw new Error("concat: told to fail"); // the engine drops the type name: it names the stage
       let text = await fs.readFile(ctx.inputs.a, "utf8");
       if (ctx.inputs.b) text += await fs.readFile(ctx.inputs.b, "utf8");
       await fs.writeFile(path.join(ctx.outDir, "out"), text + ctx.params.suffix);
       return { metrics: { chars: text.length + ctx.params.suffix.length } };
+    },
+  },
+  {
+    // A fine-tune stand-in: epochs of steps, a checkpoint in scratchDir after each epoch,
+    // resuming from it. `hold_thread` steps block the event loop like TensorFlow batches;
+    // `ignore_signal` never looks at ctx.signal (a stage that cannot stop promptly).
+    name: "slow-train",
+    version: 1,
+    description: "epochs of slow steps with a checkpoint per epoch",
+    paramsSchema: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        epochs: { type: "integer", minimum: 1, default: 2 },
+        steps: { type: "integer", minimum: 1, default: 10 },
+        step_ms: { type: "integer", minimum: 0, default: 100 },
+        hold_thread: { type: "boolean", default: false },
+        ignore_signal: { type: "boolean", default: false },
+        checkpoint_ms: { type: "integer", minimum: 0, default: 0 },
+      },
+    },
+    inputs: {},
+    outputs: { out: { description: "the number of epochs trained" } },
+    async run(ctx) {
+      await called(ctx.stageId);
+      const { epochs, steps, step_ms: stepMs } = ctx.params;
+      const done = await readCheckpoint(ctx.scratchDir);
+      if (done > 0) ctx.log("resuming after epoch " + done);
+      for (let epoch = done + 1; epoch <= epochs; epoch++) {
+        for (let step = 1; step <= steps; step++) {
+          if (!ctx.params.ignore_signal) {
+            await nextTurn();
+            ctx.signal.throwIfAborted();
+          }
+          if (ctx.params.hold_thread) holdThread(stepMs);
+          else await sleep(stepMs);
+          ctx.progress({ message: "epoch " + epoch + "/" + epochs + " step " + step + "/" + steps, current: (epoch - 1) * steps + step, total: epochs * steps });
+        }
+        await ctx.protect(writeCheckpoint(ctx.scratchDir, epoch, ctx.params.checkpoint_ms));
+        ctx.log("checkpoint after epoch " + epoch);
+      }
+      await fs.writeFile(path.join(ctx.outDir, "out"), String(epochs));
+      return { metrics: { epochs } };
+    },
+    async resumePoint(scratchDir, params) {
+      const done = await readCheckpoint(scratchDir);
+      return done > 0 ? "epoch " + done + " of " + params.epochs : null;
     },
   },
 ];

@@ -79,16 +79,19 @@ export const runCommand: Command = {
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
     });
     const logger = createLogger(io);
-    const abort = new AbortController();
+    const stop = new AbortController();
+    const hurry = new AbortController();
+    // Ctrl-C asks the running stage to stop and waits for it; a second one stops waiting
+    // (a checkpoint being written still finishes). Either way the run is recorded.
     const onSignal = (): void => {
-      if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
-      abort.abort();
+      if (stop.signal.aborted) hurry.abort();
+      else stop.abort();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
       const result = await execute(
-        { graph, selected, force: forced, signal: abort.signal },
+        { graph, selected, force: forced, signal: stop.signal, hurry: hurry.signal },
         {
           store,
           runDir,
@@ -110,6 +113,9 @@ export const runCommand: Command = {
       await logger.close(); // safe twice; keeps listr's timer from holding the process open after a throw
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      // A stage left running by a hurried stop would hold the process open: end it once
+      // the failure is printed (that happens before this callback runs).
+      if (hurry.signal.aborted) setImmediate(() => process.exit());
     }
   },
 };

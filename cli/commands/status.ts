@@ -29,7 +29,7 @@ export function printPlan(plans: readonly StagePlan[], io: CommandIO): void {
   const idWidth = Math.max(5, ...plans.map((p) => p.id.length));
   const actionWidth = Math.max(...Object.values(ACTION_WORDS).map((w) => w.length));
   for (const plan of plans) {
-    const [first, ...rest] = plan.reasons;
+    const [first, ...rest] = [...plan.reasons, ...(plan.resume ? [`resumes after ${plan.resume}`] : [])];
     io.out(`${plan.id.padEnd(idWidth)}  ${ACTION_WORDS[plan.action].padEnd(actionWidth)}  ${first ?? ""}`);
     for (const reason of rest) io.out(`${"".padEnd(idWidth)}  ${"".padEnd(actionWidth)}  ${reason}`);
   }

@@ -5,6 +5,7 @@
 import path from "node:path";
 
 import { unreachable } from "../../pipeline/failure.js";
+import type { PipelineEvent } from "../../pipeline/events.js";
 import type { RunStatus } from "../../pipeline/formats.js";
 import type { MetricValue, ProgressUpdate } from "../../pipeline/stage.js";
 
@@ -117,6 +118,17 @@ export function formatRunEnd(status: RunStatus, durationMs: number, where: strin
     default:
       return unreachable(status);
   }
+}
+
+/** Why a stage runs, and what it resumes from: `no cached result for this fingerprint; resumes after epoch 3 of 30`. */
+export function startText(event: Extract<PipelineEvent, { type: "stage-start" }>): string {
+  return event.resume ? `${event.reason}; resumes after ${event.resume}` : event.reason;
+}
+
+/** What Ctrl-C does now: `stopping: waiting for finetune1 to stop (Ctrl-C again to stop at once)`. */
+export function stoppingText(event: Extract<PipelineEvent, { type: "run-stopping" }>): string {
+  if (event.hurry) return event.stageId ? `stopping now, without waiting for ${event.stageId} to finish its step` : "stopping now";
+  return `stopping${event.stageId ? `: waiting for ${event.stageId} to stop` : ""} (Ctrl-C again to stop at once)`;
 }
 
 /** `file` relative to `cwd` when it lies inside it (`runs/2026...`), else as given. */

@@ -18,7 +18,7 @@ import type { Logger, PipelineEvent } from "../../pipeline/events.js";
 import type { Metrics } from "../../pipeline/stage.js";
 import { unreachable } from "../../pipeline/failure.js";
 import type { CommandIO } from "../command.js";
-import { formatDuration, formatProgress, formatRunEnd, relativePath } from "./format.js";
+import { formatDuration, formatProgress, formatRunEnd, relativePath, startText, stoppingText } from "./format.js";
 
 export type ListrRendererName = "default" | "simple" | "verbose" | "test" | "silent";
 
@@ -88,7 +88,7 @@ class StageTask {
         task.skip(`${this.title} · skipped: ${outcome.reason}`);
         return;
       case "failed":
-        throw new Error(outcome.logFile ? `${outcome.message} (log: ${outcome.logFile})` : outcome.message);
+        throw new Error(outcome.logFile ? `${outcome.message}\nlog: ${outcome.logFile}` : outcome.message);
       case "interrupted":
         throw new Error("interrupted");
       default:
@@ -118,7 +118,7 @@ export class ListrLogger implements Logger {
         this.#stages.get(event.id)?.setOutput(`waiting: ${event.holder.owner} is computing the same stage`);
         return;
       case "stage-start":
-        this.#stages.get(event.id)?.setOutput(event.reason);
+        this.#stages.get(event.id)?.setOutput(startText(event));
         return;
       case "stage-progress":
         this.#stages.get(event.id)?.setOutput(formatProgress(event.update, event.etaSeconds));
@@ -141,6 +141,10 @@ export class ListrLogger implements Logger {
         return;
       case "stage-skipped":
         this.#stages.get(event.id)?.settle({ kind: "skipped", reason: event.reason });
+        return;
+      case "run-stopping":
+        if (event.stageId) this.#stages.get(event.stageId)?.setOutput(stoppingText(event));
+        else this.warn(stoppingText(event));
         return;
       case "run-end":
         this.#end = event;

@@ -6,7 +6,10 @@
  *     [resize] running: params.size changed: 224 -> 256
  *     [resize] 120/223 images (53%) · ETA 12s
  *     [resize] done in 3.2s  items_train=160 images_per_s=52.1
- *     [run] succeeded in 12.3s -> runs/20261126T021500Z-quickstart
+ *     [finetune1] running: no cached result for this fingerprint; resumes after epoch 3 of 30
+ *     [run] stopping: waiting for finetune1 to stop (Ctrl-C again to stop at once)
+ *     [finetune1] interrupted
+ *     [run] interrupted after 12.3s -> runs/20261126T021500Z-quickstart
  *
  * Progress is throttled to one line per stage every `progressIntervalMs` (and the line
  * that reaches 100%), so a long training run does not flood a log file. Everything goes
@@ -17,7 +20,7 @@ import os from "node:os";
 import type { Logger, PipelineEvent } from "../../pipeline/events.js";
 import { unreachable } from "../../pipeline/failure.js";
 import type { CommandIO } from "../command.js";
-import { formatDuration, formatMetricsInline, formatProgress, formatRunEnd, relativePath, shortDigest } from "./format.js";
+import { formatDuration, formatMetricsInline, formatProgress, formatRunEnd, relativePath, shortDigest, startText, stoppingText } from "./format.js";
 
 export interface PlainLoggerOptions {
   /** Also show stages outside --only/--from/--until and artifact digests. */
@@ -73,7 +76,7 @@ export class PlainLogger implements Logger {
       }
       case "stage-start":
         this.#lastProgress.delete(event.id);
-        return `[${event.id}] running: ${event.reason}`;
+        return `[${event.id}] running: ${startText(event)}`;
       case "stage-progress": {
         const { current, total } = event.update;
         const finished = current !== undefined && total !== undefined && total > 0 && current >= total;
@@ -91,11 +94,13 @@ export class PlainLogger implements Logger {
         return `[${event.id}] done in ${formatDuration(event.durationMs)}${metrics ? `  ${metrics}` : ""}`;
       }
       case "stage-failed":
-        return `[${event.id}] FAILED: ${event.message}${event.logFile ? ` (log: ${relativePath(this.#io.cwd, event.logFile)})` : ""}`;
+        return [`[${event.id}] FAILED: ${event.message}`, ...(event.logFile ? [`[${event.id}] log: ${relativePath(this.#io.cwd, event.logFile)}`] : [])].join("\n");
       case "stage-interrupted":
         return `[${event.id}] interrupted`;
       case "stage-skipped":
         return `[${event.id}] skipped: ${event.reason}`;
+      case "run-stopping":
+        return `[run] ${stoppingText(event)}`;
       case "run-end":
         return `[run] ${formatRunEnd(event.status, event.durationMs, relativePath(this.#io.cwd, event.runDir))}`;
       default:

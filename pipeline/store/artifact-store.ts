@@ -86,6 +86,8 @@ export interface ArtifactStore {
   beginAttempt(fingerprintKey: string): Promise<Attempt>;
   /** A folder kept across interrupted attempts of one fingerprint (checkpoints); see `clearScratch`. */
   scratchDir(fingerprintKey: string): Promise<string>;
+  /** The scratch folder an earlier attempt left, or null; never creates it (for `status`). */
+  findScratch(fingerprintKey: string): Promise<string | null>;
   clearScratch(fingerprintKey: string): Promise<void>;
   /** Stage log kept beside the record, so a reused stage can show the log of the run that made it. */
   writeLog(fingerprintKey: string, text: string): Promise<void>;

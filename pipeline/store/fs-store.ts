@@ -139,6 +139,11 @@ export class FsArtifactStore implements ArtifactStore {
     return dir;
   }
 
+  async findScratch(fingerprintKey: string): Promise<string | null> {
+    const dir = path.join(this.root, "scratch", checkKey(fingerprintKey));
+    return (await stat(dir).catch(() => null))?.isDirectory() ? dir : null;
+  }
+
   async clearScratch(fingerprintKey: string): Promise<void> {
     const dir = path.join(this.root, "scratch", checkKey(fingerprintKey));
     await this.removeTree(dir);

@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/dataset-manifest.js";
 import { IMAGE_CHANNELS, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
 import { scaleImages, type InputScaling } from "../model/input-scaling.js";
+import { stopPoint } from "../runtime/stop-point.js";
 
 /**
  * Probability maps of `count` images (`images`: count x size x size x 3 bytes, NHWC)
@@ -84,7 +85,7 @@ export async function* inferSplit(model: tf.LayersModel, shards: TensorShards, s
   for await (const shard of shards.readSplit(split)) {
     const rows = shard.items.map((item, row) => ({ item, row })).filter(({ item }) => wanted(item));
     for (let start = 0; start < rows.length; start += options.batchSize) {
-      options.signal?.throwIfAborted();
+      if (options.signal) await stopPoint(options.signal);
       const batch = rows.slice(start, start + options.batchSize);
       const images = new Uint8Array(batch.length * imageBytes);
       batch.forEach(({ row }, i) => images.set(shard.images.subarray(row * imageBytes, (row + 1) * imageBytes), i * imageBytes));

@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { InputScaling } from "../model/input-scaling.js";
 import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
+import { stopPoint } from "../runtime/stop-point.js";
 
 /** tfjs-layers declares `momentum` private and readonly; it is read at every call. */
 interface MutableMomentum {
@@ -50,7 +51,7 @@ export async function recomputeBatchNormStatistics(pass: StatisticsPass): Promis
   const saved = layers.map((layer) => (layer as unknown as MutableMomentum).momentum);
   try {
     for (const [k, positions] of batches.entries()) {
-      pass.signal.throwIfAborted();
+      await stopPoint(pass.signal);
       // Keras semantics: moving -= (moving - batch) * (1 - momentum). Momentum k/(k+1)
       // makes the moving value the running mean of the k+1 batch statistics so far.
       for (const layer of layers) (layer as unknown as MutableMomentum).momentum = k / (k + 1);

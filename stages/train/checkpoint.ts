@@ -13,48 +13,12 @@ import { mkdir, readFile, rename, rm, writeFile, readdir, copyFile } from "node:
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
-import type { EarlyStoppingState, ReduceLrState } from "./callbacks.js";
+import { CHECKPOINT_VERSION, LATEST_FILE, epochDirName, readLatestCheckpoint, type StateFile, type TensorFileSpec, type TrainingState } from "./checkpoint-layout.js";
 import { layerOrderedWeights } from "./freeze.js";
-import type { HistoryRow } from "./history.js";
 import type { NamedTensor } from "./nadam.js";
 import type { OptimizerState } from "./optimizers.js";
 
-export const CHECKPOINT_VERSION = 1;
-const LATEST_FILE = "latest.json";
-
-export interface BestEpoch {
-  readonly epoch: number;
-  /** The monitored loss (val loss, or train loss without a val split). */
-  readonly loss: number;
-  readonly dice: number;
-}
-
-/** Everything the training loop needs to continue after `completedEpochs`. */
-export interface TrainingState {
-  readonly completedEpochs: number;
-  /** The lr for the next epoch. */
-  readonly lr: number;
-  readonly reduceLr: ReduceLrState;
-  readonly earlyStopping: EarlyStoppingState;
-  readonly best: BestEpoch | null;
-  readonly stoppedEarly: boolean;
-  readonly history: readonly HistoryRow[];
-}
-
-interface TensorFileSpec {
-  readonly names: readonly string[];
-  readonly specs: tf.io.WeightsManifestEntry[];
-}
-
-interface StateFile {
-  readonly version: typeof CHECKPOINT_VERSION;
-  readonly runKey: string;
-  readonly state: TrainingState;
-  readonly model: TensorFileSpec;
-  readonly best: TensorFileSpec;
-  readonly optimizer: TensorFileSpec;
-  readonly optimizerIterations: number;
-}
+export type { BestEpoch, TrainingState } from "./checkpoint-layout.js";
 
 export interface LoadedCheckpoint {
   readonly state: TrainingState;
@@ -124,24 +88,9 @@ export class CheckpointStore {
     return best.map((w) => w.tensor);
   }
 
-  private async readLatest(): Promise<{ name: string; file: StateFile } | null> {
-    let name: string;
-    try {
-      const pointer = JSON.parse(await readFile(path.join(this.dir, LATEST_FILE), "utf8")) as { checkpoint?: unknown };
-      if (typeof pointer.checkpoint !== "string") return null;
-      name = pointer.checkpoint;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw error;
-    }
-    const file = JSON.parse(await readFile(path.join(this.dir, name, "state.json"), "utf8")) as StateFile;
-    if (file.version !== CHECKPOINT_VERSION) return null;
-    return { name, file };
+  private readLatest(): Promise<{ name: string; file: StateFile } | null> {
+    return readLatestCheckpoint(this.dir);
   }
-}
-
-function epochDirName(epoch: number): string {
-  return `epoch-${String(epoch).padStart(4, "0")}`;
 }
 
 async function writeTensors(file: string, tensors: readonly NamedTensor[]): Promise<TensorFileSpec> {

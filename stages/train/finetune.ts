@@ -12,6 +12,7 @@ import os from "node:os";
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { FINETUNE_OUTPUTS, finetuneParamsSchema, type FinetuneParams } from "./finetune-params.js";
 import { encoderWeightsInputs } from "./encoder-weights-input.js";
+import { describeResumePoint } from "./checkpoint-layout.js";
 
 export const finetuneStage = defineStageType<FinetuneParams>({
   name: "finetune",
@@ -36,6 +37,10 @@ export const finetuneStage = defineStageType<FinetuneParams>({
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");
     return runFinetune(ctx);
+  },
+  resumePoint(scratchDir, params) {
+    // The last epoch checkpoint an interrupted attempt wrote (see checkpoint.ts).
+    return describeResumePoint(scratchDir, params.epochs);
   },
   async report(ctx) {
     const { finetuneReport } = await import("./finetune-report.js");

@@ -101,6 +101,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
           recomputeBatchNormBatches: params.recompute_bn_stats ?? 0,
           checkpoints,
           signal: ctx.signal,
+          protect: (work) => ctx.protect(work),
           log: (message) => ctx.log(message),
           progress: (update) => ctx.progress(update),
           onEpochEnd: hooks.onEpochEnd,

@@ -23,6 +23,7 @@ import type { CheckpointStore, TrainingState } from "./checkpoint.js";
 import type { HistoryRow } from "./history.js";
 import { confusionCounts, pixelScores, type LossFunction } from "./losses.js";
 import type { TrainingOptimizer } from "./optimizers.js";
+import { stopPoint } from "../runtime/stop-point.js";
 import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
 
 /** Batches between reads of the running loss. */
@@ -47,7 +48,10 @@ export interface TrainingSetup {
   /** Training batches whose statistics replace the BatchNorm moving averages before each evaluation; 0 keeps Keras's averages. */
   readonly recomputeBatchNormBatches: number;
   readonly checkpoints: CheckpointStore;
+  /** Aborted to stop: checked between batches, so training stops within about one batch. */
   readonly signal: AbortSignal;
+  /** Marks work that must finish even when the run stops without waiting (`StageContext.protect`). */
+  protect<T>(work: Promise<T>): Promise<T>;
   log(message: string): void;
   progress(update: { message: string; current: number; total: number; unit: string }): void;
   /** Called after each epoch's checkpoint is written (tests count tensors here). */
@@ -94,7 +98,7 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
     let seen = 0;
     try {
       for (const [index, positions] of batches.entries()) {
-        setup.signal.throwIfAborted();
+        await stopPoint(setup.signal);
         const bytes = await train.gather(positions);
         const weighted = tf.tidy(() => {
           const batch = batchTensors(bytes, train.size, setup.scaling);
@@ -177,7 +181,8 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
     );
     if (reduced.reduced) setup.log(`reducing the learning rate to ${reduced.lr} (no improvement for ${setup.reduceLr.patience} epochs)`);
     if (stopping.stop) setup.log(`stopping early after epoch ${epoch}: no improvement for ${setup.earlyStopping.patience} epochs`);
-    await setup.checkpoints.save(state, model, await optimizer.getState(), newBest);
+    // Protected: a second Ctrl-C must not cut the checkpoint the next attempt resumes from.
+    await setup.protect(setup.checkpoints.save(state, model, await optimizer.getState(), newBest));
     setup.onEpochEnd?.(row, model);
   }
   return state;
@@ -189,7 +194,7 @@ async function evaluate(setup: TrainingSetup, data: SplitData): Promise<PassResu
   try {
     const order = Array.from({ length: data.count }, (_, i) => i);
     for (const positions of batchPositions(order, setup.batchSize)) {
-      setup.signal.throwIfAborted();
+      await stopPoint(setup.signal);
       const bytes = await data.gather(positions);
       const next = tf.tidy(() => {
         const batch = batchTensors(bytes, data.size, setup.scaling);

@@ -72,7 +72,8 @@ describe("PlainLogger", () => {
         "[resize] 10/160 images (6%) · ETA 42s",
         "[resize] done in 3.2s  items_train=160 images_per_s=52.12",
         "[finetune1] running: no cached result",
-        "[finetune1] FAILED: out of memory (log: runs/20261126T021500Z-quickstart/logs/finetune1.log)",
+        "[finetune1] FAILED: out of memory",
+        "[finetune1] log: runs/20261126T021500Z-quickstart/logs/finetune1.log",
         "[finetune2] waiting: pid 1234 is computing the same stage",
         "[finetune2] skipped: upstream finetune1 failed",
         "[run] failed after 12.3s -> runs/20261126T021500Z-quickstart",
@@ -80,6 +81,38 @@ describe("PlainLogger", () => {
       ].join("\n"),
     );
     expect(io.stderr()).toBe("");
+  });
+
+  it("says at once that Ctrl-C is stopping the run, what a stage resumes from, and a failure's log on its own line", () => {
+    const io = fakeIO();
+    const logger = new PlainLogger(io);
+    const events: PipelineEvent[] = [
+      { type: "stage-start", id: "finetune1", reason: "no cached result for this fingerprint", resume: "epoch 3 of 30" },
+      { type: "run-stopping", stageId: "finetune1", hurry: false },
+      { type: "run-stopping", stageId: "finetune1", hurry: true },
+      { type: "stage-interrupted", id: "finetune1" },
+      { type: "run-stopping", stageId: null, hurry: false },
+      { type: "run-stopping", stageId: null, hurry: true },
+      { type: "stage-failed", id: "load", message: "2 input file problems:\n  a.png: unreadable\n  b.png: no mask", logFile: `${runDir}/logs/load.log` },
+      { type: "stage-failed", id: "c", message: "input `a` needs stage a, which failed", logFile: null },
+    ];
+    for (const event of events) logger.emit(event);
+    expect(io.stdout()).toBe(
+      [
+        "[finetune1] running: no cached result for this fingerprint; resumes after epoch 3 of 30",
+        "[run] stopping: waiting for finetune1 to stop (Ctrl-C again to stop at once)",
+        "[run] stopping now, without waiting for finetune1 to finish its step",
+        "[finetune1] interrupted",
+        "[run] stopping (Ctrl-C again to stop at once)",
+        "[run] stopping now",
+        "[load] FAILED: 2 input file problems:",
+        "  a.png: unreadable",
+        "  b.png: no mask",
+        "[load] log: runs/20261126T021500Z-quickstart/logs/load.log",
+        "[c] FAILED: input `a` needs stage a, which failed",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("throttles progress to one line per stage every 5s, plus the line that reaches 100%", () => {
@@ -156,6 +189,7 @@ describe("ListrLogger", () => {
     logger.emit({ type: "stage-progress", id: "resize", update: { message: "epoch 3/30 batch 120/223 loss 0.41", current: 3, total: 30 }, etaSeconds: 130 });
     logger.emit({ type: "stage-succeeded", id: "resize", durationMs: 3200, metrics: {} });
     logger.emit({ type: "stage-start", id: "finetune1", reason: "no cached result" });
+    logger.emit({ type: "run-stopping", stageId: "finetune1", hurry: false });
     logger.emit({ type: "stage-failed", id: "finetune1", message: "out of memory", logFile: `${runDir}/logs/finetune1.log` });
     logger.emit({ type: "run-end", runId: "r", runDir, status: "failed", durationMs: 5000 });
     await expect(logger.close()).resolves.toBeUndefined();
@@ -163,7 +197,8 @@ describe("ListrLogger", () => {
     expect(text).toContain("load (load) · reused");
     expect(text).toContain("epoch 3/30 batch 120/223 loss 0.41 · 10% · ETA 2m10s");
     expect(text).toContain("resize (resize) · 3.2s");
-    expect(text).toContain("out of memory (log: runs/20261126T021500Z-quickstart/logs/finetune1.log)");
+    expect(text).toContain('"stopping: waiting for finetune1 to stop (Ctrl-C again to stop at once)"');
+    expect(text).toContain(JSON.stringify("out of memory\nlog: runs/20261126T021500Z-quickstart/logs/finetune1.log"));
     expect(text).toContain("finetune2 (train) · skipped: not run");
     expect(text).not.toContain("export (export)");
     // Once listr has finished drawing, one closing line says where the run is.

@@ -21,6 +21,7 @@ export async function openCopyingStore(root: string): Promise<ArtifactStore> {
     readManifest: (digest) => remote.readManifest(digest),
     beginAttempt: (key) => remote.beginAttempt(key),
     scratchDir: (key) => remote.scratchDir(key),
+    findScratch: (key) => remote.findScratch(key),
     clearScratch: (key) => remote.clearScratch(key),
     writeLog: (key, text) => remote.writeLog(key, text),
     readLog: (key) => remote.readLog(key),

@@ -84,6 +84,16 @@ describe("mu-pipe run", () => {
     expect(await rig.takeCalls()).toEqual(["c"]);
   });
 
+  it("status and run give the same reason for a stage that cannot run", async () => {
+    await rig.write("exp.yaml", DIAMOND);
+    const why = "input `a` needs stage a, which is not selected and has no cached result for its current inputs (run it too, or drop --only/--from)";
+    const status = await rig.cli("status", "exp.yaml", "--only", "c");
+    expect(status.out).toBe([`a      skip      not selected`, `b      skip      not selected`, `c      blocked   ${why}`, ""].join("\n"));
+    const run = await rig.cli("run", "exp.yaml", "--only", "c");
+    expect(run.err).toBe(`mu-pipe: stage c failed: ${why}\n`);
+    expect((await rig.readJson<RunRecord>("runs/latest/run.json")).stages.find((s) => s.id === "c")).toMatchObject({ status: "failed", reason: why });
+  });
+
   it("--until runs a stage and its upstream; --from runs a stage and its downstream", async () => {
     await rig.write("exp.yaml", DIAMOND);
     expect((await rig.cli("run", "exp.yaml", "--until", "a")).code).toBe(0);
@@ -112,7 +122,9 @@ describe("mu-pipe run", () => {
     await rig.write("exp.yaml", DIAMOND.replace('suffix: "!"', 'suffix: "!", fail: true'));
     const result = await rig.cli("run", "exp.yaml");
     expect(result.code).toBe(1);
+    // The toy throws "concat: told to fail": the stage's own name is not repeated after the stage id.
     expect(result.err).toMatch(/^mu-pipe: stage c failed: told to fail\n {2}log: .*logs\/c\.log\n$/);
+    expect(result.out).toMatch(/\n\[c\] FAILED: told to fail\n\[c\] log: runs\/\d{8}T\d{6}Z-toy\/logs\/c\.log\n/);
     const run = await rig.readJson<RunRecord>("runs/latest/run.json");
     expect(run.status).toBe("failed");
     expect(run.stages.find((s) => s.id === "c")?.error).toBe("told to fail");

@@ -143,12 +143,15 @@ export function describeArtifactStoreContract(name: string, makeStore: (root: st
 
     it("keeps scratch folders until cleared, and logs beside records", async () => {
       const key = fingerprintKey(testFingerprint());
+      expect(await store.findScratch(key)).toBeNull();
       const scratch = await store.scratchDir(key);
       await writeFile(path.join(scratch, "checkpoint"), "epoch 3");
       expect(await store.scratchDir(key)).toBe(scratch);
+      expect(await store.findScratch(key)).toBe(scratch);
       expect(await readdir(scratch)).toEqual(["checkpoint"]);
       await store.clearScratch(key);
       expect(await exists(scratch)).toBe(false);
+      expect(await store.findScratch(key)).toBeNull();
 
       expect(await store.readLog(key)).toBeNull();
       await store.writeLog(key, "line 1\nline 2\n");

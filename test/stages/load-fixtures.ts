@@ -115,6 +115,7 @@ export async function runLoad(params: Partial<LoadParams> & Pick<LoadParams, "so
     seed: opts.seed ?? 42,
     runtime: { backend: "cpu" },
     signal: new AbortController().signal,
+    protect: (work) => work,
     log: () => undefined,
     progress: () => undefined,
   };

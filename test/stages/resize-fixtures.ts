@@ -129,6 +129,7 @@ export function context<Params>(
     seed: 42,
     runtime: { backend: "cpu" },
     signal,
+    protect: (work) => work,
     log: () => {},
     progress: (update) => progress.push(update),
   };

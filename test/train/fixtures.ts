@@ -151,6 +151,7 @@ export function testContext(
     seed: 42,
     runtime: { backend: "cpu" },
     signal: options.signal ?? new AbortController().signal,
+    protect: (work) => work,
     log: (message) => logs.push(message),
     progress: (update) => {
       progress.push(update);
