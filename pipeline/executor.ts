@@ -11,6 +11,7 @@ import { explainFingerprintChange, fingerprintKey } from "./fingerprint.js";
 import type { Fingerprint, RunStatus, StageRecord } from "./formats.js";
 import type { GraphStage, StageGraph } from "./graph.js";
 import type { RunDirectory } from "./run-directory.js";
+import { preflightStop, recordPreflightStop, type PreflightStop } from "./preflight.js";
 import { fingerprintInGraph } from "./stage-fingerprint.js";
 import type { ProgressUpdate, StageContext } from "./stage.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
@@ -39,6 +40,8 @@ export interface ExecuteResult {
   /** The stage that failed or was interrupted. */
   readonly stageId: string | null;
   readonly message: string | null;
+  /** Set when the run stopped before a stage started because a preflight check failed (pipeline/preflight.ts). */
+  readonly preflight?: PreflightStop;
 }
 
 /** Progress events at most this often per stage: a terminal cannot show more. */
@@ -111,6 +114,13 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
       continue;
     }
 
+    // Before anything runs: stop now if the results so far already doom a stage still to run.
+    const stop = preflightStop(graph, selected, stage.id, runDir.stageMetrics());
+    if (stop) {
+      await recordPreflightStop(stop, graph, runDir, sink);
+      result = { status: "failed", stageId: stop.problems[0]?.stageIds[0] ?? stage.id, message: "preflight checks failed", preflight: stop };
+      break;
+    }
     const reason = forced ? "forced" : (await explain(stage.id, fingerprint)).join("; ");
     const outcome = await runStage(stage, fingerprint, key, reason, forced);
     if (outcome.kind === "done") {

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
+import { passDatasetFacts } from "./dataset-facts.js";
 import { resolveItemPath, type DatasetItem, type Split } from "./dataset-manifest.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
@@ -59,6 +60,7 @@ export const resizeStage = defineStageType<ResizeParams>({
   },
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
   outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
+  facts: ({ inputs, metrics }) => passDatasetFacts(inputs["dataset"], metrics),
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
     const datasetDir = ctx.inputs["dataset"];

@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { Split } from "../data/dataset-manifest.js";
+import { emptySplitProblem, readDatasetFacts } from "../data/dataset-facts.js";
 import type { ImageKernel } from "../data/materialise.js";
 
 export interface PredictParams {
@@ -61,6 +62,11 @@ export const predictStage = defineStageType<PredictParams>({
   },
   externalInputs(params, baseDir) {
     return params.images === undefined ? [] : [{ path: path.resolve(baseDir, params.images), about: "params.images" }];
+  },
+  preflight({ stageId, params, inputs }) {
+    const d = params.images === undefined ? readDatasetFacts(inputs["tensors"]) : null;
+    if (d === null || d.originals[params.split] > 0) return [];
+    return [emptySplitProblem(d, params.split, `predict writes the submission of the ${params.split} split's original images`, [`or predict another split: stages.${stageId}.params.split`])];
   },
   async run(ctx: StageContext<PredictParams>) {
     const { runPredict } = await import("./run-predict.js");

@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { EarlyStoppingParams, ReduceLrParams } from "./callbacks.js";
+import { finetunePreflight } from "./finetune-preflight.js";
 import type { FreezeSpec } from "./freeze.js";
 import type { LossName } from "./losses.js";
 import type { OptimizerParams } from "./optimizers.js";
@@ -180,6 +181,7 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     const file = encoderWeightsPath(params, baseDir);
     return file === null ? [] : [{ path: file, about: "encoder.weights" }];
   },
+  preflight: finetunePreflight,
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");
     return runFinetune(ctx);
