@@ -136,6 +136,11 @@ export interface StageType<Params = Record<string, unknown>> {
   /** Whether outputs depend on the experiment seed (then the seed joins the fingerprint). */
   readonly usesSeed?: boolean;
   /**
+   * Whether `run` computes on the backend `settings.runtime.backend` names; the CLI then
+   * makes sure the fastest one is ready (or says which it falls back to) before the run starts.
+   */
+  readonly usesBackend?: boolean;
+  /**
    * Files or folders outside the store that the outputs depend on (e.g. a dataset
    * folder). Their content digests join the fingerprint. Absolute paths, optionally
    * with what the path is (`about`), which errors show when it cannot be read.

@@ -73,6 +73,13 @@ export const runCommand: Command = {
       return 0;
     }
 
+    if (graph.stages.some((s) => selected.has(s.id) && s.type.usesBackend === true)) {
+      // npm ci removes the native binding: restore or rebuild it now, or say what the run falls back to.
+      const { prepareNativeBackend } = await import("../../stages/runtime/native-startup.js");
+      const line = await prepareNativeBackend(config.settings.runtime.backend, { env: io.env, announce: (text) => io.err(text) });
+      if (line) io.err(line);
+    }
+
     const runDir = await RunDirectory.create({
       runsDir: config.settings.runsDir,
       experiment: config.name,

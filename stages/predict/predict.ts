@@ -60,6 +60,7 @@ export const predictStage = defineStageType<PredictParams>({
     [PREDICT_OUTPUTS.submission]: { description: "Predictions/, Binarised/, GroundTruth/ (PNG at original size, SSBC names) and predictions.json" },
     [PREDICT_OUTPUTS.overlays]: { description: "<name>.jpg overlays when params.overlays is true (else empty)" },
   },
+  usesBackend: true,
   externalInputs(params, baseDir) {
     return params.images === undefined ? [] : [{ path: path.resolve(baseDir, params.images), about: "params.images" }];
   },

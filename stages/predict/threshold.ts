@@ -51,6 +51,7 @@ export const thresholdStage = defineStageType<ThresholdParams>({
     [THRESHOLD_OUTPUTS.pr]: { description: "The precision-recall curve (recall, precision), one point per 8-bit level" },
     [THRESHOLD_OUTPUTS.model]: { description: "The input model folder with the chosen threshold in its mu-model.json" },
   },
+  usesBackend: true,
   preflight({ stageId, params, inputs }) {
     const d = readDatasetFacts(inputs["tensors"]);
     if (d === null || itemCount(d, params.split, params.include_augmented) > 0) return [];

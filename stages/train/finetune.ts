@@ -177,6 +177,7 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     [FINETUNE_OUTPUTS.metrics]: { description: "The stage's metrics as JSON" },
   },
   usesSeed: true,
+  usesBackend: true,
   externalInputs(params, baseDir) {
     const file = encoderWeightsPath(params, baseDir);
     return file === null ? [] : [{ path: file, about: "encoder.weights" }];
