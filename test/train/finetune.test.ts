@@ -221,6 +221,8 @@ describe("bad input", () => {
   test("batch larger than the training set", async () => {
     const t = testContext(tinyParams({ batch_size: 5 }), { tensors }, freshDirs());
     await expect(runFinetune(t.ctx)).rejects.toThrow("finetune: batch_size 5 is larger than the training set (4 items); lower batch_size to at most 4");
+    const limited = testContext(tinyParams({ batch_size: 3, limit: 2 }), { tensors }, freshDirs());
+    await expect(runFinetune(limited.ctx)).rejects.toThrow("finetune: batch_size 3 is larger than the training set (2 items (limit 2)); lower batch_size to at most 2");
   });
 
   test("unknown freeze block", async () => {
