@@ -30,6 +30,8 @@ export async function prepareNativeBackend(request: string, deps: Partial<Native
   const env = deps.env ?? process.env;
   const root = deps.root ?? installRoot();
   if (nativeProblem(nativeStatus(backend, root)) === null) return null;
+  // auto takes a built GPU backend first: nothing to say then.
+  if (request === "auto" && nativeProblem(nativeStatus("tensorflow-gpu", root)) === null) return null;
 
   const restored = await restoreIfMissing(backend, root, env);
   if (restored?.kind === "restored") {

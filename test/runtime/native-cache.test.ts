@@ -5,7 +5,7 @@
  * well under a second, only while the wheel it links is still there and unchanged.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -89,6 +89,38 @@ describe("the native binding cache", () => {
     const gone = await restoreIfMissing("tensorflow", root, env);
     expect(gone?.kind === "none" ? gone.why : "").toContain(`the TensorFlow 2.21.0 wheel it links is gone (${tfDir})`);
     expect(existsSync(path.join(packageDir(), BINDING_PATH))).toBe(false);
+  });
+
+  it("a cached binding for another Node ABI is rebuilt against its wheel, which is still installed", async () => {
+    await setup();
+    await freshPackage();
+    const entryDir = (await readdir(path.join(root, "cache/native/@tensorflow+tfjs-node@4.22.0")))[0] ?? "";
+    const entryFile = path.join(root, "cache/native/@tensorflow+tfjs-node@4.22.0", entryDir, "entry.json");
+    await writeFile(entryFile, JSON.stringify({ ...JSON.parse(await readFile(entryFile, "utf8")), nodeAbi: "1" }));
+    const nodeGyp = path.join(root, "node-gyp.js");
+    await writeFile(nodeGyp, "");
+    const calls: string[] = [];
+    const checked = { backend: "tensorflow", packageBackend: "tensorflow", tensorflow: "2.21.0", gpu: false, result: [7, 10, 15, 22] };
+    const runner: CommandRunner = {
+      async run(command, args, options = {}) {
+        calls.push([path.basename(command), ...args.filter((a) => !a.includes("\n"))].join(" "));
+        if (command === "python3" && args[0] === "-c") return { found: true, exitCode: 0, stdout: JSON.stringify({ version: "2.21.0", dir: tfDir }), stderr: "" };
+        if (args[0] === nodeGyp) {
+          await mkdir(path.dirname(path.join(options.cwd ?? "", BINDING_PATH)), { recursive: true });
+          await writeFile(path.join(options.cwd ?? "", BINDING_PATH), "rebuilt");
+        }
+        const stdout = path.basename(command) === "node" && args[0] === "-e" ? JSON.stringify(checked) : "ok";
+        return { found: true, exitCode: 0, stdout, stderr: "" };
+      },
+    };
+    const announced: string[] = [];
+    const line = await prepareNativeBackend("auto", { env: { ...env, npm_config_node_gyp: nodeGyp }, root, runner, announce: (text) => announced.push(text) });
+    expect(announced).toEqual([expect.stringMatching(/^backend: the tensorflow binding is missing and the cached one does not fit \(.*built for Node ABI 1 .*\); rebuilding it against .*site-packages\/tensorflow$/)]);
+    expect(line).toMatch(/^backend: tensorflow binding rebuilt in \d+ s$/);
+    expect(calls.some((c) => c.includes("rebuild"))).toBe(true);
+    expect(await readFile(path.join(packageDir(), BINDING_PATH), "utf8")).toBe("rebuilt");
+    // ... and kept again, for this ABI.
+    expect(JSON.parse(await readFile(entryFile, "utf8"))).toMatchObject({ nodeAbi: process.versions.modules });
   });
 
   it("run's start: one line saying what was restored, or which backend it falls back to and the fix", async () => {
