@@ -1,6 +1,6 @@
 // `npm run bench`: MU-Net (alpha 0.35, 224x224, batch 8) on every backend this machine
 // has: training images/s (forward + backward + Nadam; encoder frozen and all layers),
-// inference images/s and peak memory, as a table and as JSON. Each backend runs in its
+// inference images/s (batch norm folded, as predict and validation run) and peak memory, as a table and as JSON. Each backend runs in its
 // own process (TF.js keeps one backend per process) via bench/train-throughput.mjs.
 // The pure-JS backend (about 0.01 images/s at 224) trains only with --include-cpu-training.
 // Usage: npm run bench [-- --steps 5] [-- --include-cpu-training]

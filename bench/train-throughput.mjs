@@ -1,6 +1,7 @@
 // Training and inference throughput of MU-Net (alpha 0.35, 224x224, batch 8) on one
 // backend: images/s for a training step (forward + backward + Nadam, Dice loss) with
-// the encoder frozen (stage 1) and with nothing frozen (stage 2), and for inference.
+// the encoder frozen (stage 1) and with nothing frozen (stage 2), and for inference on
+// batch-norm-folded weights (the path predict and per-epoch validation use).
 // Random inputs; warm-up steps are not timed.
 // --fused off runs training-mode batch norm as tfjs's own small ops on the tensorflow
 // backend instead of TensorFlow's FusedBatchNormV3 / FusedBatchNormGradV3.
@@ -9,6 +10,7 @@
 // Usage: npm run build && node bench/train-throughput.mjs [--backend auto|tensorflow|wasm|cpu] [--threads N] [--steps 5] [--size 224] [--batch 8] [--fused on|off] [--infer-only]
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
+import { foldBatchNorm } from "../dist/stages/model/fold-batch-norm.js";
 import { buildMuNet } from "../dist/stages/model/mu-net.js";
 import { initBackend } from "../dist/stages/runtime/backend.js";
 import { fusedBatchNormInstalled, uninstallFusedOps } from "../dist/stages/runtime/fused-ops/index.js";
@@ -58,8 +60,13 @@ async function trainRate(freeze) {
   return (steps * batch) / seconds;
 }
 
+let foldMs = null;
 async function inferRate() {
-  const model = buildMuNet({ inputSize: size });
+  const built = buildMuNet({ inputSize: size });
+  const started = performance.now();
+  const model = foldBatchNorm(built);
+  foldMs = Math.round(performance.now() - started);
+  built.dispose();
   const run = async () => {
     const p = tf.tidy(() => model.predict(x));
     await p.data();
@@ -84,12 +91,13 @@ const result = {
   train_frozen_encoder_images_per_s: inferOnly ? null : await trainRate("encoder"),
   train_all_images_per_s: inferOnly ? null : await trainRate("none"),
   infer_images_per_s: await inferRate(),
+  fold_ms: foldMs,
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 console.log(`MU-Net ${size}x${size}, batch ${batch}, ${steps} timed steps on ${backend.detail}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}, fused batch norm ${result.fused_batch_norm ? "on" : "off"}`);
 const rate = (value) => (value === null ? "not measured" : `${value.toFixed(2)} images/s`);
 console.log(`  train, encoder frozen   ${rate(result.train_frozen_encoder_images_per_s)}`);
 console.log(`  train, all layers       ${rate(result.train_all_images_per_s)}`);
-console.log(`  inference               ${result.infer_images_per_s.toFixed(2)} images/s`);
+console.log(`  inference, BN folded    ${result.infer_images_per_s.toFixed(2)} images/s (folded in ${result.fold_ms} ms)`);
 console.log(`  peak RSS                ${result.peak_rss_mib} MiB`);
 console.log(JSON.stringify(result));

@@ -28,6 +28,14 @@ export function formatFailure(failure: Failure): string {
       return [`mu-pipe: the artifact store has problems:`, ...failure.problems.map((p) => `  ${p}`)].join("\n");
     case "io":
       return `mu-pipe: ${failure.path}: ${failure.message}`;
+    case "preflight-failed": {
+      const count = failure.diagnostics.length;
+      const problems = `${count} problem${count === 1 ? "" : "s"}`;
+      return [
+        ...failure.diagnostics.map((d) => `${formatDiagnostic(d)}\n`),
+        `${problems} found before stage ${failure.before} started; it and the stages after it did not run. Finished stages are cached: fix and rerun.`,
+      ].join("\n");
+    }
     default:
       return unreachable(failure);
   }

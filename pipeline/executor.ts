@@ -15,6 +15,7 @@ import type { GraphStage, StageGraph } from "./graph.js";
 import type { RunDirectory } from "./run-directory.js";
 import { recordReuse, runStage, type StageJob, type StageRunDeps, type StageRunOutcome } from "./run-stage.js";
 import { decideStage, type StageDecision, type UpstreamState } from "./stage-decision.js";
+import { preflightStop, recordPreflightStop, type PreflightStop } from "./preflight.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
 
 export interface ExecuteRequest {
@@ -48,6 +49,8 @@ export interface ExecuteResult {
   /** The stage that failed or was interrupted. */
   readonly stageId: string | null;
   readonly message: string | null;
+  /** Set when the run stopped before a stage started because a preflight check failed (pipeline/preflight.ts). */
+  readonly preflight?: PreflightStop;
 }
 
 export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Promise<ExecuteResult> {
@@ -83,6 +86,15 @@ export async function execute(request: ExecuteRequest, deps: ExecutorDeps): Prom
         result = { status: "interrupted", stageId: null, message: "interrupted" };
         await skip(stage.id, notRunBecause(result));
         continue;
+      }
+      if (decision.kind === "run") {
+        // Before anything runs: stop now if the results so far already doom a stage still to run.
+        const stop = preflightStop(graph, selected, stage.id, runDir.stageMetrics());
+        if (stop) {
+          await recordPreflightStop(stop, graph, runDir, sink);
+          result = { status: "failed", stageId: stop.problems[0]?.stageIds[0] ?? stage.id, message: "preflight checks failed", preflight: stop };
+          break;
+        }
       }
       running = decision.kind === "run" ? stage.id : null;
       const outcome = await carryOut(stage, decision);

@@ -38,7 +38,9 @@ export type Failure =
   | { readonly reason: "interrupted"; readonly stageId?: string }
   | { readonly reason: "not-found"; readonly what: string; readonly query: string; readonly candidates?: readonly string[] }
   | { readonly reason: "store-corrupt"; readonly problems: readonly string[] }
-  | { readonly reason: "io"; readonly path: string; readonly message: string };
+  | { readonly reason: "io"; readonly path: string; readonly message: string }
+  /** A run stopped before `before` started: the finished stages' results show stages still to run would fail. */
+  | { readonly reason: "preflight-failed"; readonly before: string; readonly diagnostics: readonly Diagnostic[] };
 
 export class MuPipeError extends Error {
   constructor(readonly failure: Failure) {
@@ -53,6 +55,7 @@ export function exitCodeOf(failure: Failure): number {
     case "usage":
     case "config-invalid":
     case "not-found":
+    case "preflight-failed":
       return 2;
     case "stage-failed":
     case "store-corrupt":
@@ -81,6 +84,8 @@ function summarise(failure: Failure): string {
       return failure.problems.join("\n");
     case "io":
       return `${failure.path}: ${failure.message}`;
+    case "preflight-failed":
+      return failure.diagnostics.map((d) => `${d.file}: ${d.keyPath}: ${d.message}`).join("\n");
     default:
       return unreachable(failure);
   }

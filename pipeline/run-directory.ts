@@ -109,6 +109,11 @@ export class RunDirectory {
     await writeFileAtomic(path.join(this.dir, METRICS_FILE), `${JSON.stringify(file, null, 2)}\n`);
   }
 
+  /** The metrics of every stage that finished (ran or was reused) in this run so far. */
+  stageMetrics(): Readonly<Record<string, Metrics>> {
+    return { ...this.metrics };
+  }
+
   /** A relative link, so a runs folder can be moved together with its store. */
   async linkArtifact(stageId: string, artifactDir: string): Promise<void> {
     const link = path.join(this.dir, "artifacts", stageId);

@@ -111,6 +111,40 @@ export interface ExternalInput {
   readonly digestIfAbsent?: string;
 }
 
+/**
+ * What is known about a stage's result before the stages that read it run: flat named
+ * values, like metrics (e.g. a data stage's item count per split). A stage that has
+ * finished (ran or was reused) has its metrics; one that has not may still predict
+ * facts from its params and its inputs' facts (a stage that mirrors the training images
+ * knows the training split doubles). Which names mean what is the stage types' business;
+ * the engine only passes facts along the graph.
+ */
+export type Facts = Readonly<Record<string, MetricValue>>;
+
+export interface FactsContext<Params> {
+  readonly stageId: string;
+  readonly params: Params;
+  /** Input name -> the facts of the upstream stage it reads ({} when nothing is known yet). */
+  readonly inputs: Readonly<Record<string, Facts>>;
+  /** The stage's own metrics when it has finished (ran or reused) in this run; null before. */
+  readonly metrics: Metrics | null;
+}
+
+export type PreflightContext<Params> = Omit<FactsContext<Params>, "metrics">;
+
+/** A reason a stage would fail, found before it (or anything expensive before it) runs. */
+export interface PreflightProblem {
+  /**
+   * Where in the experiment the fix belongs, e.g. `stages.load.params.split` or
+   * `stages.finetune1.params.batch_size`; default: the checked stage's entry.
+   */
+  readonly keyPath?: string;
+  /** What is wrong and why, without naming the checked stage (the engine adds which stages need it). */
+  readonly message: string;
+  /** What to change, one way per line. */
+  readonly hints?: readonly string[];
+}
+
 export interface StageType<Params = Record<string, unknown>> {
   /** The name used in `uses:`. */
   readonly name: string;
@@ -124,6 +158,11 @@ export interface StageType<Params = Record<string, unknown>> {
   readonly outputs: Readonly<Record<string, PortSpec>>;
   /** Whether outputs depend on the experiment seed (then the seed joins the fingerprint). */
   readonly usesSeed?: boolean;
+  /**
+   * Whether `run` computes on the backend `settings.runtime.backend` names; the CLI then
+   * makes sure the fastest one is ready (or says which it falls back to) before the run starts.
+   */
+  readonly usesBackend?: boolean;
   /**
    * Every file or folder outside the store that `run` reads (e.g. a dataset folder,
    * encoder weights): their content digests join the fingerprint, so a file the stage
@@ -141,6 +180,22 @@ export interface StageType<Params = Record<string, unknown>> {
    * Called only when the folder exists; read little and import no heavy code.
    */
   resumePoint?(scratchDir: string, params: Params): Promise<string | null>;
+  /**
+   * The facts stages downstream may rely on (see `Facts`). Absent: the stage's metrics
+   * once it has finished, nothing before. Called often: pure, cheap, no I/O; a throw
+   * counts as "nothing known".
+   */
+  facts?(ctx: FactsContext<Params>): Facts;
+  /**
+   * Checks that can be made before the stage runs, from its params and its inputs'
+   * facts: e.g. "the split I read is empty". The executor calls it for every stage that
+   * has yet to run, each time before a stage starts, so a doomed run stops as soon as
+   * the facts show it (right after a cheap data stage, not after hours of training),
+   * with every problem at once; `status` and `run --dry-run` show the problems the
+   * cached results already reveal. Return [] when the facts needed are not known yet.
+   * Pure, cheap, no I/O; a throw counts as "no problem found".
+   */
+  preflight?(ctx: PreflightContext<Params>): readonly PreflightProblem[];
   /**
    * Sections for the run's report.html (curves, tables, images) read from the stage's
    * outputs. Called only for a stage whose artifact is in the run; a throw becomes a

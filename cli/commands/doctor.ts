@@ -1,5 +1,6 @@
 import os from "node:os";
 import { BACKEND_ORDER_NAMES, pickAuto } from "../../stages/runtime/auto-choice.js";
+import { cacheRoot } from "../../stages/runtime/native-cache.js";
 import { probeBackends, type BackendProbe } from "../../stages/runtime/probe.js";
 import { EXPECTED_SPEED, SPEED_CONDITIONS, formatSpeed } from "../../stages/runtime/speed.js";
 import { parseCommandArgs } from "../args.js";
@@ -24,9 +25,11 @@ export interface DoctorReport {
   readonly speedConditions: string;
   /** The command that would make `auto` pick something faster; null when nothing here can. */
   readonly next: string | null;
+  /** Where built native bindings are kept, to come back after npm ci (stages/runtime/native-cache.ts). */
+  readonly bindingCache: string;
 }
 
-export function doctorReport(probes: readonly BackendProbe[], hasNvidiaGpu: boolean): DoctorReport {
+export function doctorReport(probes: readonly BackendProbe[], hasNvidiaGpu: boolean, bindingCache: string = cacheRoot()): DoctorReport {
   const byName = new Map(probes.map((p) => [p.name, p]));
   const ordered = BACKEND_ORDER_NAMES.map((name) => byName.get(name)).filter((p): p is BackendProbe => p !== undefined);
   const auto = pickAuto(ordered);
@@ -43,11 +46,13 @@ export function doctorReport(probes: readonly BackendProbe[], hasNvidiaGpu: bool
     auto,
     speedConditions: SPEED_CONDITIONS,
     next: better.at(-1)?.enable ?? null,
+    bindingCache,
   };
 }
 
 export function printDoctor(report: DoctorReport, io: CommandIO): void {
   io.out(`node     ${report.node} (${report.platform}, ${report.cpus} CPUs)`);
+  io.out(`cache    ${report.bindingCache} (native bindings, restored from here after npm ci)`);
   io.out("");
   io.out("backends, fastest first:");
   const width = Math.max(...report.backends.map((b) => b.name.length));

@@ -13,7 +13,8 @@ import { openExperiment } from "../experiment-session.js";
 import { relativePath } from "../output/format.js";
 import { createLogger } from "../output/logger.js";
 import { openExperimentStore } from "../store-session.js";
-import { printPlan } from "./status.js";
+import { planProblems } from "../../pipeline/preflight.js";
+import { printPlan, printPlanProblems } from "./status.js";
 import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
 import type { StageRegistry } from "../../pipeline/registry.js";
 
@@ -65,9 +66,18 @@ export const runCommand: Command = {
     if (values["dry-run"]) {
       const { planRun } = await import("../../pipeline/plan.js");
       const previous = previousFingerprints(config.settings.runsDir, config.name, store, null);
-      printPlan(await planRun(graph, selected, forced, { store, digestExternal, previousFingerprint: previous }), io);
+      const plans = await planRun(graph, selected, forced, { store, digestExternal, previousFingerprint: previous });
+      printPlan(plans, io);
+      printPlanProblems(await planProblems(graph, plans, store), io);
       await saveDigestCache();
       return 0;
+    }
+
+    if (graph.stages.some((s) => selected.has(s.id) && s.type.usesBackend === true)) {
+      // npm ci removes the native binding: restore or rebuild it now, or say what the run falls back to.
+      const { prepareNativeBackend } = await import("../../stages/runtime/native-startup.js");
+      const line = await prepareNativeBackend(config.settings.runtime.backend, { env: io.env, announce: (text) => io.err(text) });
+      if (line) io.err(line);
     }
 
     const runDir = await RunDirectory.create({
@@ -104,6 +114,9 @@ export const runCommand: Command = {
       await saveDigestCache();
       await writeReportOrWarn(runDir.dir, session.registry, logger, io.cwd);
       if (result.status === "interrupted") throw new MuPipeError({ reason: "interrupted", ...(result.stageId ? { stageId: result.stageId } : {}) });
+      if (result.preflight) {
+        throw new MuPipeError({ reason: "preflight-failed", before: result.preflight.before, diagnostics: result.preflight.problems.map((p) => p.diagnostic) });
+      }
       if (result.status === "failed") {
         const logFile = runDir.logFile(result.stageId ?? "");
         throw new MuPipeError({ reason: "stage-failed", stageId: result.stageId ?? "?", message: result.message ?? "failed", ...(existsSync(logFile) ? { logFile } : {}) });

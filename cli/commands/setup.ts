@@ -3,7 +3,8 @@ import { MuPipeError } from "../../pipeline/failure.js";
 import { processRunner, type CommandRunner } from "../../stages/runtime/command-runner.js";
 import { RuntimeError } from "../../stages/runtime/failures.js";
 import { setupTensorflow } from "../../stages/runtime/native-build.js";
-import { installRoot, tfjsVersion } from "../../stages/runtime/native-package.js";
+import { cacheRoot, saveToCache } from "../../stages/runtime/native-cache.js";
+import { installRoot, nativeStatus, tfjsVersion } from "../../stages/runtime/native-package.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 
@@ -13,7 +14,9 @@ Builds the native TensorFlow backend: @tensorflow/tfjs-node (or -gpu with --gpu)
 N-API binding compiled against the C library of a TensorFlow pip wheel. Uses the
 TensorFlow that PY (default python3) has, installing tensorflow-cpu (tensorflow with
 --gpu) with pip when it is missing. Needs g++ and make. Safe to rerun: finished steps
-are skipped. Full logs go to node_modules/.cache/mu-pipe/.`;
+are skipped. Full logs go to node_modules/.cache/mu-pipe/. The built binding is also
+kept in $MU_PIPE_CACHE (default $XDG_CACHE_HOME/mu-pipe or ~/.cache/mu-pipe), from
+where runs restore it after npm ci removes it.`;
 
 const options = {
   gpu: { type: "boolean", default: false },
@@ -39,6 +42,8 @@ export async function runSetup(argv: readonly string[], io: CommandIO, runner: C
         report: (step, message) => io.out(`${step.padEnd(10)} ${message}`),
       },
     );
+    const cached = saveToCache(nativeStatus(result.backend, root), cacheRoot(io.env));
+    if (cached) io.out(`${"cache".padEnd(10)} binding kept in ${cached}: restored from there in milliseconds after npm ci`);
     const seconds = Math.round((Date.now() - started) / 1000);
     io.out(`done in ${seconds} s: the ${result.backend} backend runs TensorFlow ${result.tensorflowVersion}; runtime.backend: auto now picks it (mu-pipe doctor shows all backends)`);
     return 0;

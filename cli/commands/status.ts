@@ -1,5 +1,8 @@
 import { selectStages } from "../../pipeline/graph.js";
+import { formatDiagnostic } from "../../pipeline/config/format-diagnostic.js";
+import type { Diagnostic } from "../../pipeline/failure.js";
 import { planRun, type StagePlan } from "../../pipeline/plan.js";
+import { planProblems } from "../../pipeline/preflight.js";
 import { previousFingerprints } from "../../pipeline/run-history.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
@@ -35,6 +38,17 @@ export function printPlan(plans: readonly StagePlan[], io: CommandIO): void {
   }
 }
 
+/** Problems the cached results already show for stages that will run (pipeline/preflight.ts). */
+export function printPlanProblems(problems: readonly Diagnostic[], io: CommandIO): void {
+  if (problems.length === 0) return;
+  io.out("");
+  for (const problem of problems) {
+    io.out(formatDiagnostic(problem));
+    io.out("");
+  }
+  io.out(`a run would stop early: ${problems.length} problem${problems.length === 1 ? "" : "s"} above (from the cached results)`);
+}
+
 export const statusCommand: Command = {
   name: "status",
   summary: "what a run would do",
@@ -47,9 +61,13 @@ export const statusCommand: Command = {
     const { store, digestExternal, saveDigestCache } = await openExperimentStore(config.settings.storeDir);
     const previous = previousFingerprints(config.settings.runsDir, config.name, store, null);
     const plans = await planRun(graph, selected, new Set(), { store, digestExternal, previousFingerprint: previous });
+    const problems = await planProblems(graph, plans, store);
     await saveDigestCache();
     if (values.format === "json") io.out(JSON.stringify(plans, null, 2));
-    else printPlan(plans, io);
+    else {
+      printPlan(plans, io);
+      printPlanProblems(problems, io);
+    }
     return 0;
   },
 };

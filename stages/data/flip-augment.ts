@@ -17,6 +17,7 @@ import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import type { DatasetItem, DatasetManifest, ItemTransform, Split } from "./dataset-manifest.js";
 import { readDatasetManifest, writeDatasetManifest } from "./dataset-manifest-io.js";
 import { linkArtifactFiles } from "./link-artifact-files.js";
+import { passDatasetFacts } from "./dataset-facts.js";
 
 export type Flip = ItemTransform["flip"];
 
@@ -80,6 +81,12 @@ export const flipAugmentStage = defineStageType<FlipAugmentParams>({
   },
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
   outputs: { dataset: { description: "A dataset folder whose manifest.json also lists the mirrored items" } },
+  // Each original of a mirrored split gets one copy per flip (copies are not mirrored again).
+  facts: ({ params, inputs, metrics }) =>
+    passDatasetFacts(inputs["dataset"], metrics, (d) => ({
+      ...d,
+      copies: { ...d.copies, ...Object.fromEntries(params.splits.map((split) => [split, d.copies[split] + d.originals[split] * params.flips.length])) },
+    })),
   async run(ctx: StageContext<FlipAugmentParams>) {
     const inputDir = ctx.inputs["dataset"];
     if (inputDir === undefined) throw new Error("flip-augment: input `dataset` is not connected");

@@ -108,7 +108,7 @@ export async function runLoad(ctx: StageContext<LoadParams>): Promise<StageOutco
   await writeFile(path.join(datasetDir, DATASET_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await writeFile(path.join(datasetDir, LOAD_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   ctx.log(`wrote ${items.length} items (train ${counts.train}, val ${counts.val}, test ${counts.test}), ${skipped.length} skipped`);
-  return { metrics: { ...counts, skipped: skipped.length, ignored: scan.ignored.length } };
+  return { metrics: { ...counts, split_by: by, skipped: skipped.length, ignored: scan.ignored.length } };
 }
 
 function scanSource(source: SourceParams, ctx: StageContext<LoadParams>, datasetDir: string): Promise<SourceScan> {

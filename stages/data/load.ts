@@ -10,8 +10,9 @@
  * registry never loads sharp.
  */
 import { defineStageType } from "../../pipeline/stage.js";
-import { loadParamsSchema, sourceFolders, type LoadParams } from "./load-params.js";
+import { loadParamsSchema, sourceFolders, withDefaults, type LoadParams } from "./load-params.js";
 import { SOURCE_LAYOUTS } from "./sources/layouts.js";
+import { loadFacts } from "./dataset-facts.js";
 
 export const loadStage = defineStageType<LoadParams>({
   name: "load",
@@ -26,6 +27,8 @@ export const loadStage = defineStageType<LoadParams>({
   externalInputs(params, baseDir) {
     return sourceFolders(params, baseDir);
   },
+  // Split counts for the stages that read the splits to check before they run (dataset-facts.ts).
+  facts: ({ stageId, params, metrics }) => loadFacts(stageId, withDefaults(params), metrics),
   async run(ctx) {
     const { runLoad } = await import("./load-run.js");
     return runLoad(ctx);

@@ -15,6 +15,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { resolveFileRef, type DatasetItem, type FileRef, type Split } from "./dataset-manifest.js";
+import { passDatasetFacts } from "./dataset-facts.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
 import { isArtifactFile, linkOrCopy } from "./link-artifact-files.js";
@@ -60,6 +61,7 @@ export const resizeStage = defineStageType<ResizeParams>({
   },
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
   outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
+  facts: ({ inputs, metrics }) => passDatasetFacts(inputs["dataset"], metrics),
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
     const input = ctx.inputs["dataset"];

@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { PREDICT_OUTPUTS, predictParamsSchema, type PredictParams } from "./predict-params.js";
+import { emptySplitProblem, readDatasetFacts } from "../data/dataset-facts.js";
 
 export const predictStage = defineStageType<PredictParams>({
   name: "predict",
@@ -26,8 +27,14 @@ export const predictStage = defineStageType<PredictParams>({
     [PREDICT_OUTPUTS.submission]: { description: "Predictions/, Binarised/, GroundTruth/ (PNG at original size, SSBC names) and predictions.json" },
     [PREDICT_OUTPUTS.overlays]: { description: "<name>.jpg overlays when params.overlays is true (else empty)" },
   },
+  usesBackend: true,
   externalInputs(params, baseDir) {
     return params.images === undefined ? [] : [{ path: path.resolve(baseDir, params.images), about: "params.images" }];
+  },
+  preflight({ stageId, params, inputs }) {
+    const d = params.images === undefined ? readDatasetFacts(inputs["tensors"]) : null;
+    if (d === null || d.originals[params.split] > 0) return [];
+    return [emptySplitProblem(d, params.split, `predict writes the submission of the ${params.split} split's original images`, [`or predict another split: stages.${stageId}.params.split`])];
   },
   async run(ctx: StageContext<PredictParams>) {
     const { runPredict } = await import("./run-predict.js");

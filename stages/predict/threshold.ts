@@ -9,6 +9,7 @@
  */
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { THRESHOLD_OUTPUTS, thresholdParamsSchema, type ThresholdParams } from "./threshold-params.js";
+import { emptySplitProblem, itemCount, readDatasetFacts } from "../data/dataset-facts.js";
 
 export const thresholdStage = defineStageType<ThresholdParams>({
   name: "threshold",
@@ -24,6 +25,12 @@ export const thresholdStage = defineStageType<ThresholdParams>({
     [THRESHOLD_OUTPUTS.curve]: { description: "threshold, precision, recall, f1 at every threshold tried" },
     [THRESHOLD_OUTPUTS.pr]: { description: "The precision-recall curve (recall, precision), one point per 8-bit level" },
     [THRESHOLD_OUTPUTS.model]: { description: "The input model folder with the chosen threshold in its mu-model.json" },
+  },
+  usesBackend: true,
+  preflight({ stageId, params, inputs }) {
+    const d = readDatasetFacts(inputs["tensors"]);
+    if (d === null || itemCount(d, params.split, params.include_augmented) > 0) return [];
+    return [emptySplitProblem(d, params.split, `the threshold is swept over the ${params.split} split's pixels`, [`or sweep another split: stages.${stageId}.params.split`])];
   },
   async run(ctx: StageContext<ThresholdParams>) {
     const { runThreshold } = await import("./run-threshold.js");

@@ -13,6 +13,7 @@ import { BACKEND_ORDER_NAMES, type BackendPurpose } from "./auto-choice.js";
 import type { BackendRequest } from "./backend-names.js";
 import { RuntimeError, setupCommand, type BackendName } from "./failures.js";
 import { installFusedOps } from "./fused-ops/index.js";
+import { restoreIfMissing } from "./native-cache.js";
 import { NATIVE_PACKAGES, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads, type NativeBackend } from "./native-package.js";
 import { isThreadedBuild, tryWasmThreads, wasmDetail, wasmThreadsWanted, WASM_MAX_THREADS } from "./wasm-threads.js";
 
@@ -159,6 +160,9 @@ interface NativeBinding {
 
 async function activateNative(name: NativeBackend, options: InitOptions): Promise<BackendInfo> {
   const fix = setupCommand(name);
+  // npm ci deletes the binding setup built; put back the copy kept outside node_modules.
+  const restored = await restoreIfMissing(name);
+  if (restored?.kind === "restored") options.log?.(`${name}: binding restored from ${restored.entryDir} in ${Math.round(restored.ms)} ms (npm ci had removed it)`);
   const status = nativeStatus(name);
   const problem = nativeProblem(status);
   if (problem) throw new RuntimeError({ reason: "backend-unavailable", backend: name, why: problem, fix });

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { processRunner, type CommandRunner } from "./command-runner.js";
 import { setupCommand, type BackendName } from "./failures.js";
+import { restoreIfMissing } from "./native-cache.js";
 import { installRoot, nativeProblem, nativeStatus, resolvePackageDir, tensorflowThreads } from "./native-package.js";
 import { wasmDetail, wasmThreadsWanted } from "./wasm-threads.js";
 
@@ -114,10 +115,13 @@ export async function probeBackends(deps: ProbeDeps = defaultDeps()): Promise<Ba
   }
 
   async function probeNative(name: "tensorflow" | "tensorflow-gpu"): Promise<BackendProbe> {
+    // As a run would: a binding npm ci removed comes back from the cache (native-cache.ts).
+    const restored = await restoreIfMissing(name, deps.root, deps.env);
     const status = nativeStatus(name, deps.root);
     const problem = nativeProblem(status);
-    if (problem) return unavailable(name, problem, setupCommand(name));
-    const from = status.stamp ? ` (libtensorflow from ${status.stamp.tensorflowDir})` : "";
+    if (problem) return unavailable(name, restored?.kind === "none" ? `${problem}; cache: ${restored.why}` : problem, setupCommand(name));
+    const cache = restored?.kind === "restored" ? `; binding restored from the cache ${restored.entryDir} in ${Math.round(restored.ms)} ms` : "";
+    const from = status.stamp ? ` (libtensorflow from ${status.stamp.tensorflowDir}${cache})` : "";
     return probe(name, status.dir, (version, { gpu }) => `${status.packageName} ${status.version ?? "?"} on TensorFlow ${version}${name === "tensorflow-gpu" && gpu === false ? ", no GPU device visible" : ""}${from}`, setupCommand(name));
   }
 

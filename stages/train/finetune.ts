@@ -13,6 +13,7 @@ import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { FINETUNE_OUTPUTS, finetuneParamsSchema, type FinetuneParams } from "./finetune-params.js";
 import { encoderWeightsInputs } from "./encoder-weights-input.js";
 import { describeResumePoint } from "./checkpoint-layout.js";
+import { finetunePreflight } from "./finetune-preflight.js";
 
 export const finetuneStage = defineStageType<FinetuneParams>({
   name: "finetune",
@@ -30,10 +31,12 @@ export const finetuneStage = defineStageType<FinetuneParams>({
     [FINETUNE_OUTPUTS.metrics]: { description: "The stage's metrics as JSON" },
   },
   usesSeed: true,
+  usesBackend: true,
   externalInputs(params, baseDir, connected) {
     // With a `model` input the encoder comes from it, and no weights file is read.
     return connected.has("model") ? [] : encoderWeightsInputs(params.encoder.weights, params.model.alpha, baseDir, process.env, os.homedir());
   },
+  preflight: finetunePreflight,
   async run(ctx: StageContext<FinetuneParams>) {
     const { runFinetune } = await import("./run-finetune.js");
     return runFinetune(ctx);

@@ -18,6 +18,7 @@ import { buildMuNet, encoderLayerNames, resolveMuNetArgs, type Alpha } from "../
 import { backendEnvironment, initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
 import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune-params.js";
+import { batchTooLargeMessage, emptyValMessage } from "./finetune-preflight.js";
 import {
   applyFreeze,
   inferenceModeForFrozenBatchNorm,
@@ -56,13 +57,11 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   const train = await SplitData.open(shards, "train", { limit: params.limit, seed: ctx.seed });
   const limited = params.limit !== undefined && params.limit < shards.manifest.splits.train.count ? ` (limit ${params.limit})` : "";
   if (train.count === 0) throw new Error(`finetune: the training split of ${tensorsDir} is empty`);
-  if (params.batch_size > train.count) {
-    throw new Error(`finetune: batch_size ${params.batch_size} is larger than the training set (${train.count} items${limited}); lower batch_size to at most ${train.count}`);
-  }
-  const valSplit = await SplitData.open(shards, "val", { seed: ctx.seed });
-  const val = valSplit.count > 0 ? valSplit : null;
-  ctx.log(`data: ${train.count} training items${limited}, ${valSplit.count} validation items, ${size}x${size}`);
-  if (val === null) ctx.log("the val split is empty: monitoring the training loss, and scores are computed on the training split");
+  if (params.batch_size > train.count) throw new Error(`finetune: ${batchTooLargeMessage(params.batch_size, train.count, limited)}`);
+  const val = await SplitData.open(shards, "val", { seed: ctx.seed });
+  // Never replaced by the training split: best_val_* would then describe training data.
+  if (val.count === 0) throw new Error(`finetune: ${emptyValMessage("the val split of the tensors")}`);
+  ctx.log(`data: ${train.count} training items${limited}, ${val.count} validation items, ${size}x${size}`);
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "train", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail}), ${backend.threads} thread(s)`);

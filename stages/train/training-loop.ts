@@ -1,6 +1,7 @@
 /**
  * The hand-written training loop: epochs of shuffled batches, each step one
- * `optimizer.minimize` inside `tf.tidy`, then an evaluation pass, the callbacks
+ * `optimizer.minimize` inside `tf.tidy`, then an evaluation pass (on batch-norm-folded
+ * weights, validation.ts), the callbacks
  * (best checkpoint, reduce-LR-on-plateau, early stopping) and a checkpoint.
  *
  * The loss is summed on the device and read back every REPORT_EVERY batches (for
@@ -21,10 +22,11 @@ import {
 import { recomputeBatchNormStatistics } from "./batch-norm-statistics.js";
 import type { CheckpointStore, TrainingState } from "./checkpoint.js";
 import type { HistoryRow } from "./history.js";
-import { confusionCounts, pixelScores, type LossFunction } from "./losses.js";
+import { pixelScores, type LossFunction } from "./losses.js";
 import type { TrainingOptimizer } from "./optimizers.js";
 import { stopPoint } from "../runtime/stop-point.js";
 import { batchPositions, batchTensors, epochOrder, type SplitData } from "./train-data.js";
+import { evaluateSplit } from "./validation.js";
 
 /** Batches between reads of the running loss. */
 export const REPORT_EVERY = 5;
@@ -37,8 +39,8 @@ export interface TrainingSetup {
   readonly loss: LossFunction;
   readonly scaling: InputScaling;
   readonly train: SplitData;
-  /** Null: no validation split; the training loss is monitored and scores come from the training split. */
-  readonly val: SplitData | null;
+  /** The validation split: its loss is what the callbacks monitor, its scores the epoch's. */
+  readonly val: SplitData;
   readonly epochs: number;
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -72,13 +74,6 @@ export class NonFiniteLossError extends Error {
     super(`loss became ${value} in epoch ${epoch}${batch === null ? " (evaluation)" : `, batch ${batch}`}`);
     this.name = "NonFiniteLossError";
   }
-}
-
-interface PassResult {
-  readonly loss: number;
-  readonly tp: number;
-  readonly fp: number;
-  readonly fn: number;
 }
 
 /** Runs epochs `state.completedEpochs + 1 ..` and returns the final state. */
@@ -144,15 +139,14 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
         signal: setup.signal,
       });
     }
-    const evalData = setup.val ?? train;
-    const evaluated = await evaluate(setup, evalData);
+    const evaluated = await evaluateSplit(model, setup.val, { batchSize, scaling: setup.scaling, loss: setup.loss, signal: setup.signal, log: setup.log });
     if (!Number.isFinite(evaluated.loss)) throw new NonFiniteLossError(epoch, null, evaluated.loss);
     const scores = pixelScores(evaluated.tp, evaluated.fp, evaluated.fn);
-    const monitored = setup.val === null ? trainLoss : evaluated.loss;
+    const monitored = evaluated.loss;
     const row: HistoryRow = {
       epoch,
       loss: trainLoss,
-      val_loss: setup.val === null ? null : evaluated.loss,
+      val_loss: evaluated.loss,
       dice: scores.dice,
       precision: scores.precision,
       recall: scores.recall,
@@ -186,30 +180,6 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
     setup.onEpochEnd?.(row, model);
   }
   return state;
-}
-
-/** Mean loss (weighted by batch size) and pooled confusion counts over a split, in inference mode. */
-async function evaluate(setup: TrainingSetup, data: SplitData): Promise<PassResult> {
-  let sums: tf.Tensor1D = tf.zeros([4]);
-  try {
-    const order = Array.from({ length: data.count }, (_, i) => i);
-    for (const positions of batchPositions(order, setup.batchSize)) {
-      await stopPoint(setup.signal);
-      const bytes = await data.gather(positions);
-      const next = tf.tidy(() => {
-        const batch = batchTensors(bytes, data.size, setup.scaling);
-        const predicted = setup.model.apply(batch.images, { training: false }) as tf.Tensor;
-        const loss = tf.mul(setup.loss(batch.masks, predicted), positions.length);
-        return tf.add(sums, tf.concat([tf.reshape(loss, [1]), confusionCounts(batch.masks, predicted)])) as tf.Tensor1D;
-      });
-      sums.dispose();
-      sums = next;
-    }
-    const [loss = 0, tp = 0, fp = 0, fn = 0] = await sums.data();
-    return { loss: loss / Math.max(data.count, 1), tp, fp, fn };
-  } finally {
-    sums.dispose();
-  }
 }
 
 function fmt(value: number): string {

@@ -27,10 +27,12 @@ describe("mu-pipe doctor", () => {
         probe("tensorflow-gpu", false, "@tensorflow/tfjs-node-gpu is not installed", "npx mu-pipe setup tensorflow --gpu"),
       ],
       false,
+      "/home/me/.cache/mu-pipe",
     );
     const io = captureIO();
     printDoctor(report, io);
     const lines = io.text().split("\n");
+    expect(lines).toContain("cache    /home/me/.cache/mu-pipe (native bindings, restored from here after npm ci)");
     expect(lines).toContain("  tensorflow-gpu  unavailable  @tensorflow/tfjs-node-gpu is not installed");
     expect(lines).toContain("  tensorflow      unavailable  @tensorflow/tfjs-node is not installed");
     expect(lines).toContain("                  expect: train ~12.2 img/s, infer ~42 img/s (native TensorFlow, all cores; fused batch norm)");

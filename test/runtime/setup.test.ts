@@ -27,7 +27,8 @@ function captureIO(env: NodeJS.ProcessEnv = {}): CommandIO & { text: () => strin
   const add = (line: string) => {
     text += line.endsWith("\n") ? line : `${line}\n`;
   };
-  return { cwd: "/", env, interactive: false, out: add, err: add, text: () => text };
+  // The binding cache in the test's folder, never the user's ~/.cache.
+  return { cwd: "/", env: { MU_PIPE_CACHE: path.join(root, "cache"), ...env }, interactive: false, out: add, err: add, text: () => text };
 }
 
 let root: string;

@@ -222,6 +222,8 @@ describe("bad input", () => {
   test("batch larger than the training set", async () => {
     const t = testContext(tinyParams({ batch_size: 5 }), { tensors }, freshDirs());
     await expect(runFinetune(t.ctx)).rejects.toThrow("finetune: batch_size 5 is larger than the training set (4 items); lower batch_size to at most 4");
+    const limited = testContext(tinyParams({ batch_size: 3, limit: 2 }), { tensors }, freshDirs());
+    await expect(runFinetune(limited.ctx)).rejects.toThrow("finetune: batch_size 3 is larger than the training set (2 items (limit 2)); lower batch_size to at most 2");
   });
 
   test("unknown freeze block", async () => {
@@ -245,16 +247,12 @@ describe("bad input", () => {
   });
 });
 
-test("without a val split the training loss is monitored, and says so; limit picks a subset", async () => {
+test("without a val split it fails, saying why, instead of judging epochs on the training split", async () => {
   const noVal = await writeTensorFixture(await temp.make(), { size: 32, counts: { train: 6 } });
-  const dirs = freshDirs();
-  const t = testContext(tinyParams({ epochs: 1, limit: 4 }), { tensors: noVal }, dirs);
-  const outcome = await runFinetune(t.ctx);
-  expect(t.logs).toContain("data: 4 training items (limit 4), 0 validation items, 32x32");
-  expect(t.logs).toContain("the val split is empty: monitoring the training loss, and scores are computed on the training split");
-  const row = (await readFile(path.join(dirs.outDir, FINETUNE_OUTPUTS.history), "utf8")).split("\n")[1]?.split(",") ?? [];
-  expect(row[2]).toBe(""); // val_loss
-  expect(outcome.metrics?.best_val_loss).toBeCloseTo(Number(row[1]), 5);
+  const t = testContext(tinyParams({ epochs: 1, limit: 4 }), { tensors: noVal }, freshDirs());
+  await expect(runFinetune(t.ctx)).rejects.toThrow(
+    "finetune: the val split of the tensors is empty, but early stopping, reduce-LR and the best checkpoint are judged on the val loss, and best_val_dice is measured on it; give the load stage's split a val share (split.val)",
+  );
 });
 
 test("externalInputs: the encoder weights join the fingerprint, unless the encoder comes from a `model` input", () => {
