@@ -15,7 +15,8 @@ import { KerasWeightsFileError } from "../../stages/model/keras-h5.js";
 import { METADATA_JSON, MODEL_JSON, ModelFolderError } from "../../stages/model/model-folder.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
-import { readRun, resolveRun } from "../run-lookup.js";
+import { findRun, readRun } from "../run-lookup.js";
+import { trainedModelRequirement } from "../trained-model.js";
 
 const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --out <path> [options]
 
@@ -84,7 +85,7 @@ function displayPath(cwd: string, file: string): string {
 /** The model folder `query` names: the folder itself, or the chosen model of a run. */
 async function findModel(query: string, choice: ModelChoice | undefined, runsDir: string, io: CommandIO): Promise<{ dir: string; description: string }> {
   const candidate = path.resolve(io.cwd, query);
-  const runDir = await runFolder(query, candidate, runsDir, io);
+  const runDir = await runFolder(query, candidate, runsDir, io, choice ?? "best");
   if (runDir === null) {
     if (choice !== undefined) throw usageError(`--model picks a model of a run; ${query} is a model folder already`);
     return { dir: candidate, description: `model folder ${query}` };
@@ -100,7 +101,7 @@ async function findModel(query: string, choice: ModelChoice | undefined, runsDir
  * The run folder `query` names, or null when `candidate` (query as a path) is a model folder.
  * A bare name is looked up as a run unless it names a model or run folder here.
  */
-async function runFolder(query: string, candidate: string, runsDir: string, io: CommandIO): Promise<string | null> {
+async function runFolder(query: string, candidate: string, runsDir: string, io: CommandIO, choice: ModelChoice): Promise<string | null> {
   const isDir = existsSync(candidate) && statSync(candidate).isDirectory();
   if (isDir && existsSync(path.join(candidate, METADATA_JSON))) return null;
   if (isDir && existsSync(path.join(candidate, "run.json"))) return candidate;
@@ -114,7 +115,10 @@ async function runFolder(query: string, candidate: string, runsDir: string, io: 
         : `neither a mu-pipe model folder (no ${METADATA_JSON}) nor a run (no run.json)`;
   if (looksLikePath) throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
   try {
-    return await resolveRun(path.resolve(io.cwd, runsDir), query, io.cwd);
+    const requirement = trainedModelRequirement("train one with `mu-pipe run`, or export a model folder", choice);
+    const resolved = await findRun(path.resolve(io.cwd, runsDir), query, io.cwd, requirement);
+    if (resolved.note) io.err(`note: ${resolved.note}`);
+    return resolved.run.dir;
   } catch (error) {
     // A folder of that name is here, so that is what was meant.
     if (existsSync(candidate) && error instanceof MuPipeError && error.failure.reason === "not-found") {

@@ -12,7 +12,8 @@ import { InputFileError, InputProblems } from "../../stages/data/input-problems.
 import { FALLBACK_THRESHOLD } from "../../stages/predict/predict.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
-import { readRun, resolveRun } from "../run-lookup.js";
+import { findRun } from "../run-lookup.js";
+import { trainedModelRequirement } from "../trained-model.js";
 
 const usage = `usage: mu-pipe predict --model <run | model folder> <image or folder>... --out <folder> [options]
 
@@ -64,7 +65,7 @@ export const predictCommand: Command = {
     const backendName = oneOf(values.backend, BACKENDS, "--backend");
     const outDir = path.resolve(io.cwd, values.out);
 
-    const choice = await resolveModel(values.model, path.resolve(io.cwd, values["runs-dir"]), io.cwd);
+    const choice = await resolveModel(values.model, path.resolve(io.cwd, values["runs-dir"]), io.cwd, (note) => io.err(`note: ${note}`));
     return predictImages({ choice, inputs, outDir, threshold, batchSize, kernel, backendName, overlays: values.overlays }, io);
   },
 };
@@ -185,7 +186,7 @@ function progressLines(total: number, io: CommandIO): () => void {
  * run.json), or a run name `resolveRun` knows. In a run: its last threshold stage's
  * `model`, else its last finetune stage's `best`, as linked under `artifacts/<stage>`.
  */
-export async function resolveModel(query: string, runsDir: string, cwd: string): Promise<ModelChoice> {
+export async function resolveModel(query: string, runsDir: string, cwd: string, onNote: (note: string) => void = () => undefined): Promise<ModelChoice> {
   const asPath = path.resolve(cwd, query);
   if (isDir(asPath)) {
     if (existsSync(path.join(asPath, "mu-model.json"))) return { dir: asPath, description: asPath };
@@ -197,8 +198,10 @@ export async function resolveModel(query: string, runsDir: string, cwd: string):
       });
     }
   }
-  const runDir = await resolveRun(runsDir, query, cwd);
-  const run = await readRun(runDir);
+  const resolved = await findRun(runsDir, query, cwd, trainedModelRequirement("train one with `mu-pipe run`, or pass --model <model folder>"));
+  if (resolved.note) onNote(resolved.note);
+  const { run } = resolved;
+  const runDir = run.dir;
   const stages = [...(run.record?.stages ?? [])].reverse();
   const pick = (uses: string, output: string): ModelChoice | null => {
     for (const stage of stages) {
