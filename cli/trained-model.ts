@@ -29,7 +29,8 @@ export function trainedModelRequirement(otherwise: string, choice: ModelChoice =
 /** modelInRun's detail repeats "no trained model"; the resolver's message already says it. */
 function shortReason(stages: readonly StageRunEntry[], detail: string): string {
   const finetunes = stages.filter((s) => s.uses === FINETUNE_STAGE_TYPE);
-  if (finetunes.length === 0) return "it has no finetune stage";
-  if (!finetunes.some((s) => s.status === "succeeded" || s.status === "reused")) return "no finetune stage of it finished";
+  const listed = `stages: ${stages.map((s) => `${s.id} (${s.uses}, ${s.status})`).join(", ") || "none"}`;
+  if (finetunes.length === 0) return `it has no finetune stage; ${listed}`;
+  if (!finetunes.some((s) => s.status === "succeeded" || s.status === "reused")) return `no finetune stage of it finished; ${listed}`;
   return detail;
 }

@@ -81,7 +81,10 @@ describe("mu-pipe predict", () => {
     await writeFile(path.join(runDir, "run.json"), runJson([stage("load", "load")]));
     const third = captureIO(root);
     expect(await main(["predict", "--model", "demo", "eye.png", "--out", "c", "--backend", "cpu"], third)).toBe(2);
-    expect(third.stderr()).toBe("mu-pipe: run 20261126T000000Z-demo has no trained model: no threshold or finetune stage of it has a model folder (stages: load (load, succeeded))\n");
+    expect(third.stderr()).toBe(
+      "mu-pipe: demo = 20261126T000000Z-demo has no trained model (it has no finetune stage; stages: load (load, succeeded)); no demo run has a trained model; " +
+        "train one with `mu-pipe run`, or pass --model <model folder>\n",
+    );
   });
 
   it("says clearly when the model folder is another tool's", async () => {
