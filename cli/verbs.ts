@@ -25,7 +25,10 @@ export const verbs: Readonly<Record<string, Verb>> = {
   run: {
     summary: "run an experiment's stages, reusing cached results",
     description: "Runs an experiment's stages in order, reusing every stage whose fingerprint (type, params, inputs) has a cached result, and writes a run folder under runs/.",
-    examples: ["mu-pipe run configs/quickstart.yaml                                   # run it all", "mu-pipe run configs/quickstart.yaml --set stages.finetune2.params.lr=3e-5   # one value changed"],
+    examples: [
+      "mu-pipe run configs/quickstart.yaml                                        # run it all",
+      "mu-pipe run configs/quickstart.yaml --set stages.finetune2.params.lr=3e-5  # one value changed",
+    ],
     notes: `${EXIT_CODES}`,
     load: async () => (await import("./commands/run.js")).runCommand,
   },
