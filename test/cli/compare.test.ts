@@ -199,7 +199,7 @@ describe("mu-pipe compare --changed-only", () => {
     const all = captureIO(cwd);
     await compareCommand.run(["20261201", "20261202", "--runs-dir", "env-runs"], all);
     expect(all.stdout()).toContain("  train.threads  2                      2\n");
-    expect(all.stdout()).toContain("  train.epochs                 30                     30\n");
+    expect(all.stdout()).toContain("  train.epochs                     30                     30\n");
   });
 });
 
