@@ -1,6 +1,6 @@
 /** Dead runs, `latest` for commands that need a trained model, `runs rm`, and `gc` of what killed runs leave. */
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readlink, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -85,6 +85,10 @@ describe("a run whose process is gone", () => {
     expect(show.out).toContain(`status      died (pid ${pid} is gone)\n`);
     expect(show.out).toMatch(/^train\s+train\s+died\s/m);
     expect((await cli("show", "remote")).out).toContain("status      running (pid 42 on host gpu-7)\n");
+    expect((await cli("report", "local")).code).toBe(0);
+    const page = await readFile(path.join(runsDir, "20261201T100000Z-local", "report.html"), "utf8");
+    expect(page).toContain(`<span class="status status-died">died (pid ${pid} is gone)</span>`);
+    expect(page).toContain('<span class="status status-died">died (its process is gone)</span>');
   });
 
   it("reads as died when its pid now belongs to another process", async () => {
