@@ -4,7 +4,8 @@
  *
  * - Artifacts: kept while some run folder's run.json names their digest; deleting a run
  *   (`mu-pipe runs rm`) lets go of what only it used. Records of removed artifacts go too.
- * - Temp folders and temp files: removed once their owner process is gone from this host.
+ * - Temp folders and temp files (and run folders a killed `runs rm` half removed):
+ *   removed once their owner process is gone from this host.
  * - Locks (`locks/<key>.lock`): removed when their holder is dead per the lock's own
  *   record (pid, host, process start time); a holder on another host is never judged.
  * - Scratch folders (`scratch/<key>/`, checkpoints kept so an interrupted stage can
@@ -16,9 +17,11 @@
  * looked up), and when a run.json cannot be read (it may name artifacts gc cannot see).
  */
 import os from "node:os";
+import path from "node:path";
 
 import { MuPipeError } from "./failure.js";
 import { listRuns } from "./run-folders.js";
+import { removeAbandonedRemovals } from "./run-removal.js";
 import type { GcResult } from "./store/artifact-store.js";
 import type { FsArtifactStore } from "./store/fs-store.js";
 
@@ -63,6 +66,8 @@ export async function collectGarbage(runsDir: string, store: FsArtifactStore, op
   }
 
   const result = await store.gc(keep, { dryRun: options.dryRun });
+  // Half-removed run folders (`runs rm` was killed) count as temp folders.
+  const halfRemoved = (await removeAbandonedRemovals(runsDir, options.dryRun)).map((name) => path.join(path.resolve(runsDir), name));
   const locks = await store.removeDeadLocks(options.dryRun);
   const now = options.now ?? Date.now();
   const maxAge = options.scratchMaxAgeMs ?? DEFAULT_SCRATCH_MAX_AGE_MS;
@@ -75,5 +80,5 @@ export async function collectGarbage(runsDir: string, store: FsArtifactStore, op
     scratchBytes += await store.removeScratch(folder.fingerprintKey, options.dryRun);
     removedScratch.push({ fingerprintKey: folder.fingerprintKey, why });
   }
-  return { ...result, removedLocks: locks.removed, removedScratch, freedBytes: result.freedBytes + locks.freedBytes + scratchBytes };
+  return { ...result, removedTemp: [...result.removedTemp, ...halfRemoved], removedLocks: locks.removed, removedScratch, freedBytes: result.freedBytes + locks.freedBytes + scratchBytes };
 }

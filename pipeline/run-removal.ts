@@ -4,14 +4,16 @@
  * then removed), and `runs/latest` is moved to the newest run left. The artifacts the
  * runs linked stay in the store until `gc` finds that no run uses them.
  */
-import { rename, rm, unlink } from "node:fs/promises";
+import { readdir, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 
 import { MuPipeError } from "./failure.js";
 import { LATEST_LINK } from "./run-directory.js";
 import { latestTarget, listRuns, type RunSummary } from "./run-folders.js";
 import { replaceSymlink } from "./symlink.js";
-import { ownerSuffix } from "./store/atomic-file.js";
+import { isAbandoned, ownerSuffix } from "./store/atomic-file.js";
+
+const REMOVING = ".removing-";
 
 export interface RemovalResult {
   readonly removed: readonly RunSummary[];
@@ -35,7 +37,7 @@ export async function removeRuns(runsDir: string, runs: readonly RunSummary[], o
   if (options.dryRun) return { removed: runs };
   for (const run of runs) {
     // Out of every listing at once; the slow part happens under a name no reader looks at.
-    const doomed = path.join(root, `.removing-${run.id}-${ownerSuffix()}`);
+    const doomed = path.join(root, `${REMOVING}${run.id}-${ownerSuffix()}`);
     await rename(run.dir, doomed);
     await rm(doomed, { recursive: true, force: true });
   }
@@ -47,4 +49,12 @@ export async function removeRuns(runsDir: string, runs: readonly RunSummary[], o
   }
   await unlink(path.join(root, LATEST_LINK)).catch(() => undefined);
   return { removed: runs, latest: null };
+}
+
+/** Folders a `runs rm` killed mid-removal left behind (their owner is gone); returns their names. */
+export async function removeAbandonedRemovals(runsDir: string, dryRun: boolean): Promise<string[]> {
+  const names = await readdir(path.resolve(runsDir)).catch(() => [] as string[]);
+  const left = names.filter((name) => name.startsWith(REMOVING) && isAbandoned(name));
+  if (!dryRun) for (const name of left) await rm(path.join(path.resolve(runsDir), name), { recursive: true, force: true });
+  return left;
 }

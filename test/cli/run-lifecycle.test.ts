@@ -12,6 +12,7 @@ import type { RunRecord, StageRunEntry } from "../../pipeline/formats.js";
 import { collectGarbage } from "../../pipeline/gc-policy.js";
 import { listRuns } from "../../pipeline/run-folders.js";
 import { findRun, type RunRequirement } from "../../pipeline/run-resolve.js";
+import { HOST_TAG } from "../../pipeline/store/atomic-file.js";
 import { openStore } from "../../pipeline/store/fs-store.js";
 import { captureIO } from "../capture-io.js";
 
@@ -198,15 +199,18 @@ describe("mu-pipe gc of what killed runs leave", () => {
     await utimes(path.join(store.root, "scratch", "old", "checkpoint"), longAgo, longAgo);
     await utimes(path.join(store.root, "scratch", "old"), longAgo, longAgo);
     await writeRun("20261101T100000Z-eyes", { status: "interrupted", stages: [stage("a", "interrupted", "old"), stage("b", "interrupted", "named"), stage("c", "interrupted", "live")] });
+    // What a `runs rm` killed mid-removal leaves.
+    await mkdir(path.join(runsDir, `.removing-20261001T100000Z-eyes-${deadPid()}-${HOST_TAG}-0badf00d`, "logs"), { recursive: true });
 
     const dry = await collectGarbage(runsDir, store, { dryRun: true });
     expect([dry.removedLocks, dry.removedScratch]).toEqual([["dead"], [{ fingerprintKey: "old", why: "old" }, { fingerprintKey: "unused", why: "unused" }]]);
     expect(await readdir(path.join(store.root, "scratch"))).toHaveLength(4);
 
     const result = await cli("gc");
-    expect(result.out).toMatch(/^removed 0 artifact\(s\), 0 record\(s\), 0 temp folder\(s\), 1 dead lock\(s\), 2 scratch folder\(s\); [\d.]+ B freed\n$/);
+    expect(result.out).toMatch(/^removed 0 artifact\(s\), 0 record\(s\), 1 temp folder\(s\), 1 dead lock\(s\), 2 scratch folder\(s\); [\d.]+ B freed\n$/);
     expect((await readdir(path.join(store.root, "locks"))).sort()).toEqual(["live.lock", "remote.lock"]);
     expect((await readdir(path.join(store.root, "scratch"))).sort()).toEqual(["live", "named"]);
+    expect((await readdir(runsDir)).sort()).toEqual([".store", "20261101T100000Z-eyes"]);
   });
 
   it("refuses when a run.json cannot be read, since it may name artifacts", async () => {
