@@ -22,7 +22,8 @@ const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --
 
   <run | model folder>   a mu-pipe model folder (with mu-model.json), or a run: latest,
                          latest~1, a run folder name or unique prefix, an experiment name
-                         (its newest run), or a path to a run folder
+                         (its newest run), or a path to a run folder; latest and an
+                         experiment name mean the newest run with a trained model
   --format tfjs|keras    tfjs: a TF.js LayersModel folder (model.json, weights.bin,
                          mu-model.json, README.txt) for the browser or React Native;
                          keras: one HDF5 file that keras.models.load_model reads
