@@ -7,6 +7,7 @@ import path from "node:path";
 
 import { parse } from "yaml";
 
+import { CONFIG_FILE } from "../pipeline/run-directory.js";
 import type { MetricValue } from "../pipeline/stage.js";
 import type { Comparison, Delta, MetricRow, ParamRow, ParamValue } from "./output/comparison.js";
 import { flattenRunMetrics, type RunSummary } from "./run-lookup.js";
@@ -26,10 +27,14 @@ export function compareRuns(runs: readonly RunSummary[], configs: readonly (unkn
     return { key, values, deltas: values.map((value, i) => (i === 0 ? null : deltaOf(base, value))) };
   });
 
+  const flatEnvironments = runs.map((run) => flattenEnvironment(run));
+  const environment: ParamRow[] = unionOfKeys(flatEnvironments).map((key) => ({ key, values: flatEnvironments.map((flat) => flat.get(key)) }));
+
   return {
     runs: runs.map((run) => ({ id: run.id, dir: run.dir, experiment: run.experiment, status: run.status })),
     params,
     metrics,
+    environment,
     missingConfig: runs.filter((_, i) => configs[i] === null).map((run) => run.id),
   };
 }
@@ -56,10 +61,19 @@ export function flattenConfig(value: unknown, prefix = "", into = new Map<string
   return into;
 }
 
+/** `stage.key` -> value of what each stage reported it ran on (backend, threads), in stage order. */
+function flattenEnvironment(run: RunSummary): Map<string, ParamValue> {
+  const flat = new Map<string, ParamValue>();
+  for (const stage of run.record?.stages ?? []) {
+    for (const [key, value] of Object.entries(stage.environment ?? {})) flat.set(`${stage.id}.${key}`, value);
+  }
+  return flat;
+}
+
 /** A run's config.yaml, parsed; null when it is missing or unreadable. */
 export async function readRunConfig(dir: string): Promise<unknown | null> {
   try {
-    return parse(await readFile(path.join(dir, "config.yaml"), "utf8")) as unknown;
+    return parse(await readFile(path.join(dir, CONFIG_FILE), "utf8")) as unknown;
   } catch {
     return null;
   }

@@ -3,38 +3,21 @@
  * `dag` start fast and never load sharp or TensorFlow. This module and
  * cli/print-failure.ts are where failures become text and exit codes.
  */
-import type { Command, CommandIO } from "./command.js";
+import type { CommandIO } from "./command.js";
 import { MuPipeError, exitCodeOf } from "../pipeline/failure.js";
 import { printFailure } from "./print-failure.js";
-
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: "run an experiment's stages, reusing cached results", load: async () => (await import("./commands/run.js")).runCommand },
-  status: { summary: "show which stages would be reused or run, and why", load: async () => (await import("./commands/status.js")).statusCommand },
-  dag: { summary: "print the stage graph (text or mermaid)", load: async () => (await import("./commands/dag.js")).dagCommand },
-  runs: { summary: "list runs with status and headline metrics", load: async () => (await import("./commands/runs.js")).runsCommand },
-  show: { summary: "show one run: stages, reasons, metrics", load: async () => (await import("./commands/show.js")).showCommand },
-  compare: { summary: "compare runs: differing params, metric deltas", load: async () => (await import("./commands/compare.js")).compareCommand },
-  report: { summary: "write a run's report.html (curves, metrics, overlays, stage times)", load: async () => (await import("./commands/report.js")).reportCommand },
-  gc: { summary: "remove store entries no run references", load: async () => (await import("./commands/gc.js")).gcCommand },
-  verify: { summary: "check every stored artifact against its manifest", load: async () => (await import("./commands/verify.js")).verifyCommand },
-  schema: { summary: "write the experiment JSON Schema (for editors)", load: async () => (await import("./commands/schema.js")).schemaCommand },
-  score: { summary: "score an SSBC submission folder against ground truth (SSBC 2020 protocol)", load: async () => (await import("./commands/score.js")).scoreCommand },
-  setup: { summary: "build an optional fast backend (native TensorFlow from a pip wheel)", load: async () => (await import("./commands/setup.js")).setupCommand },
-  doctor: { summary: "show which compute backends work here and how to get a faster one", load: async () => (await import("./commands/doctor.js")).doctorCommand },
-  predict: { summary: "predict sclera masks for images with a trained model", load: async () => (await import("./commands/predict.js")).predictCommand },
-  export: { summary: "export a trained model as a TF.js folder or a Keras .h5 file", load: async () => (await import("./commands/export.js")).exportCommand },
-};
+import { verbHelp, verbs, type Verb } from "./verbs.js";
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((name) => name.length));
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...Object.keys(verbs).map((name) => name.length));
+  const lines = Object.entries(verbs).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
     "usage: mu-pipe <command> [options]",
     "",
     "commands:",
     ...lines,
     "",
-    "Run `mu-pipe <command> --help` for a command's options.",
+    "Run `mu-pipe help <command>` (or `mu-pipe <command> --help`) for a command's options and examples.",
     "Exit codes: 0 ok, 1 a stage failed, 2 usage or config error, 130 interrupted.",
   ].join("\n");
 }
@@ -78,7 +61,7 @@ export function processIO(): CommandIO {
 
 export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+  if (name === undefined || ((name === "help" || name === "--help" || name === "-h") && rest.length === 0)) {
     io.out(usage());
     return name === undefined ? 2 : 0;
   }
@@ -86,17 +69,20 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
     io.out(await packageVersion());
     return 0;
   }
-  const entry = commands[name];
   try {
-    if (!entry) {
-      throw new MuPipeError({ reason: "not-found", what: "command", query: name, candidates: Object.keys(commands) });
-    }
-    const command = await entry.load();
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.out(command.usage);
+    if (name === "help") {
+      const { verb, args } = findVerb(rest);
+      if (args.length > 0) throw new MuPipeError({ reason: "usage", message: `help takes one command, got also ${args.join(" ")}` });
+      io.out(verbHelp(verb, await verb.load()));
       return 0;
     }
-    return await command.run(rest, io);
+    const { verb, args } = findVerb(argv);
+    const command = await verb.load();
+    if (args.includes("--help") || args.includes("-h")) {
+      io.out(verbHelp(verb, command));
+      return 0;
+    }
+    return await command.run(args, io);
   } catch (error) {
     if (error instanceof MuPipeError) {
       printFailure(error.failure, io);
@@ -105,4 +91,14 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
     io.err(`mu-pipe: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   }
+}
+
+/** The verb `words` name (`runs`, or `runs rm`) and the arguments after it. */
+function findVerb(words: readonly string[]): { verb: Verb; args: readonly string[] } {
+  const [name = "", sub, ...rest] = words;
+  const verb = Object.hasOwn(verbs, name) ? verbs[name] : undefined;
+  if (!verb) throw new MuPipeError({ reason: "not-found", what: "command", query: name, candidates: Object.keys(verbs) });
+  const subverb = sub !== undefined && verb.subcommands && Object.hasOwn(verb.subcommands, sub) ? verb.subcommands[sub] : undefined;
+  if (subverb) return { verb: subverb, args: rest };
+  return { verb, args: words.slice(1) };
 }

@@ -12,7 +12,8 @@ import { MuPipeError } from "../pipeline/failure.js";
 import { ExportError } from "../stages/export/export-error.js";
 import { modelInRun, type ModelChoice } from "../stages/export/model-in-run.js";
 import { METADATA_JSON, MODEL_JSON } from "../stages/model/model-files.js";
-import { readRun, resolveRun } from "./run-lookup.js";
+import { findRun, readRun } from "./run-lookup.js";
+import { trainedModelRequirement } from "./trained-model.js";
 
 export interface FoundModel {
   /** Absolute path of the model folder. */
@@ -23,10 +24,17 @@ export interface FoundModel {
   readonly isFolder: boolean;
 }
 
+export interface LookupOptions {
+  /** Ends the message when no run has a trained model, e.g. "pass --model <model folder>". */
+  readonly otherwise: string;
+  /** Told which run `latest` or an experiment name stood for when it passed over runs without a model. */
+  readonly onNote: (note: string) => void;
+}
+
 /** The model `query` names; usage failures (exit 2) say what the query is and what was expected. */
-export async function findModel(query: string, choice: ModelChoice, runsDir: string, cwd: string): Promise<FoundModel> {
+export async function findModel(query: string, choice: ModelChoice, runsDir: string, cwd: string, options: LookupOptions): Promise<FoundModel> {
   const candidate = path.resolve(cwd, query);
-  const runDir = await runFolder(query, candidate, runsDir, cwd);
+  const runDir = await runFolder(query, candidate, runsDir, cwd, choice, options);
   if (runDir === null) return { dir: candidate, description: `model folder ${query}`, isFolder: true };
   const run = await readRun(runDir);
   if (run.record === null) throw new MuPipeError({ reason: "usage", message: `${runDir}: cannot read the run (${run.problem ?? "run.json is unreadable"})` });
@@ -43,7 +51,7 @@ export async function findModel(query: string, choice: ModelChoice, runsDir: str
  * The run folder `query` names, or null when `candidate` (query as a path) is a model folder.
  * A bare name is looked up as a run unless it names a model or run folder here.
  */
-async function runFolder(query: string, candidate: string, runsDir: string, cwd: string): Promise<string | null> {
+async function runFolder(query: string, candidate: string, runsDir: string, cwd: string, choice: ModelChoice, options: LookupOptions): Promise<string | null> {
   const isDir = existsSync(candidate) && statSync(candidate).isDirectory();
   if (isDir && existsSync(path.join(candidate, METADATA_JSON))) return null;
   if (isDir && existsSync(path.join(candidate, "run.json"))) return candidate;
@@ -57,7 +65,10 @@ async function runFolder(query: string, candidate: string, runsDir: string, cwd:
         : `neither a mu-pipe model folder (no ${METADATA_JSON}) nor a run (no run.json)`;
   if (looksLikePath) throw new MuPipeError({ reason: "usage", message: `${candidate}: ${problem}` });
   try {
-    return await resolveRun(path.resolve(cwd, runsDir), query, cwd);
+    // `latest` or an experiment name means the newest run that has a trained model.
+    const resolved = await findRun(path.resolve(cwd, runsDir), query, cwd, trainedModelRequirement(options.otherwise, choice));
+    if (resolved.note) options.onNote(resolved.note);
+    return resolved.run.dir;
   } catch (error) {
     if (error instanceof MuPipeError && error.failure.reason === "not-found") {
       // A folder of that name is here, so that is what was meant.

@@ -112,9 +112,14 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly argv: readonly string[];
-  /** The process running it, so `gc` can tell a live run from one that was killed. */
+  /** The process running it, so readers can tell a live run from one that was killed (`died`). */
   readonly pid: number;
   readonly hostname: string;
+  /**
+   * That process's start time (Linux /proc), to tell it from a later process that got
+   * the same pid; null when unknown, absent in records written before it was added.
+   */
+  readonly processStart?: string | null;
   readonly stages: readonly StageRunEntry[];
 }
 

@@ -7,7 +7,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
-import { writeFileAtomic } from "./store/atomic-file.js";
+import { processStartTime, writeFileAtomic } from "./store/atomic-file.js";
 import { replaceSymlink } from "./symlink.js";
 import type { RunMetrics, RunRecord, RunStatus, StageRunEntry } from "./formats.js";
 import type { Metrics } from "./stage.js";
@@ -72,6 +72,7 @@ export class RunDirectory {
       argv: options.argv,
       pid: process.pid,
       hostname: os.hostname(),
+      processStart: processStartTime(process.pid),
       stages: options.stages.map((s) => ({
         id: s.id,
         uses: s.uses,

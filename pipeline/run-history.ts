@@ -2,10 +2,8 @@
  * Earlier runs of an experiment, read from their run.json files, to explain why a
  * stage runs again ("params.lr changed: 0.0001 -> 0.00003").
  */
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import type { Fingerprint, RunRecord } from "./formats.js";
-import { RUN_FILE } from "./run-directory.js";
+import { listRuns } from "./run-folders.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
 
 /** Looking further back than this rarely explains anything and costs time on big run folders. */
@@ -19,22 +17,10 @@ export function previousFingerprints(
 ): (stageId: string) => Promise<Fingerprint | null> {
   let runs: Promise<RunRecord[]> | null = null;
   const loadRuns = async (): Promise<RunRecord[]> => {
-    const names = await fs.readdir(runsDir).catch(() => [] as string[]);
-    const candidates = names
-      .filter((n) => !n.startsWith(".") && n !== "latest" && n !== excludeRunId && n.includes(`-${experiment}`))
-      .sort()
-      .reverse()
-      .slice(0, MAX_RUNS_SCANNED);
-    const records: RunRecord[] = [];
-    for (const name of candidates) {
-      try {
-        const record = JSON.parse(await fs.readFile(path.join(runsDir, name, RUN_FILE), "utf8")) as RunRecord;
-        if (record.version === 1 && record.experiment === experiment) records.push(record);
-      } catch {
-        // A run folder without a readable run.json (e.g. killed while starting) explains nothing.
-      }
-    }
-    return records;
+    // One more than the cap, since the run in progress may be among the newest.
+    const summaries = await listRuns(runsDir, { experiment, newest: MAX_RUNS_SCANNED + 1 });
+    // A run folder without a readable run.json (e.g. killed while starting) explains nothing.
+    return summaries.flatMap((run) => (run.record !== null && run.id !== excludeRunId ? [run.record] : [])).slice(0, MAX_RUNS_SCANNED);
   };
   return async (stageId) => {
     runs ??= loadRuns();

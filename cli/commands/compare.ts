@@ -10,7 +10,7 @@ import { MuPipeError } from "../../pipeline/failure.js";
 import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { compareRuns, readRunConfig } from "../compare-runs.js";
-import { renderComparison } from "../output/comparison.js";
+import { changedOnly, renderComparison } from "../output/comparison.js";
 import { relativePath } from "../output/format.js";
 import { readRun, resolveRun } from "../run-lookup.js";
 
@@ -21,12 +21,14 @@ const usage = `usage: mu-pipe compare <run> <run>... [options]
   --runs-dir <dir>              where runs live (default: runs)
   --format table|md|json|html   output format (default: table); md gives GitHub markdown tables,
                                 html a page with the runs' training curves drawn over each other
+  --changed-only                only metrics (and environment values) that differ between the runs
   --out <file>                  where --format html writes (default: <runs-dir>/compare-<run>-vs-<run>.html)`;
 
 const options = {
   "runs-dir": { type: "string", default: "runs" },
   format: { type: "string", default: "table" },
   out: { type: "string" },
+  "changed-only": { type: "boolean", default: false },
 } as const;
 
 export const compareCommand: Command = {
@@ -43,7 +45,8 @@ export const compareCommand: Command = {
     for (const query of positionals) dirs.push(await resolveRun(runsDir, query, io.cwd));
     const runs = await Promise.all(dirs.map((dir) => readRun(dir)));
     const configs = await Promise.all(runs.map((run) => readRunConfig(run.dir)));
-    const comparison = compareRuns(runs, configs);
+    const all = compareRuns(runs, configs);
+    const comparison = values["changed-only"] ? changedOnly(all) : all;
     if (format !== "html") {
       io.out(renderComparison(comparison, format));
       return 0;

@@ -20,7 +20,8 @@ const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --
 
   <run | model folder>   a mu-pipe model folder (with mu-model.json), or a run: latest,
                          latest~1, a run folder name or unique prefix, an experiment name
-                         (its newest run), or a path to a run folder
+                         (its newest run), or a path to a run folder; latest and an
+                         experiment name mean the newest run with a trained model
   --format tfjs|keras    tfjs: a TF.js LayersModel folder (model.json, weights.bin,
                          mu-model.json, README.txt) for the browser or React Native;
                          keras: one HDF5 file that keras.models.load_model reads
@@ -82,7 +83,10 @@ function displayPath(cwd: string, file: string): string {
 
 /** The model folder `query` names: the folder itself, or the chosen model of a run. */
 async function findExportedModel(query: string, choice: ModelChoice | undefined, runsDir: string, io: CommandIO): Promise<FoundModel> {
-  const found = await findModel(query, choice ?? "best", runsDir, io.cwd);
+  const found = await findModel(query, choice ?? "best", runsDir, io.cwd, {
+    otherwise: "train one with `mu-pipe run`, or export a model folder",
+    onNote: (note) => io.err(`note: ${note}`),
+  });
   if (found.isFolder && choice !== undefined) throw usageError(`--model picks a model of a run; ${query} is a model folder already`);
   return found;
 }

@@ -1,58 +1,49 @@
-import { promises as fs } from "node:fs";
-import os from "node:os";
+/** `mu-pipe gc`: frees what no run uses any more; the rule is pipeline/gc-policy.ts. */
 import path from "node:path";
-import { MuPipeError } from "../../pipeline/failure.js";
-import { isProcessAlive } from "../../pipeline/store/atomic-file.js";
-import type { RunRecord } from "../../pipeline/formats.js";
-import { RUN_FILE } from "../../pipeline/run-directory.js";
+
+import { collectGarbage, type GcReport } from "../../pipeline/gc-policy.js";
 import { openStore } from "../../pipeline/store/fs-store.js";
-import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import { parseAge, parseCommandArgs } from "../args.js";
+import type { Command, CommandIO } from "../command.js";
+import { formatBytes } from "../output/format.js";
 
-const usage = `usage: mu-pipe gc [--dry-run] [--runs-dir runs] [--store <runs-dir>/.store]
+const usage = `usage: mu-pipe gc [--dry-run] [--scratch-older-than 7d] [--runs-dir runs] [--store <runs-dir>/.store]
 
-Removes stored artifacts that no run directory links to (delete a run folder first
-to let its artifacts go), records that point at removed artifacts, and temp folders
-left by killed runs.`;
+Removes stored artifacts that no run folder links to (delete runs with \`mu-pipe runs rm\`
+to let theirs go), records of removed artifacts, temp folders and lock files left by
+killed runs, and scratch folders (checkpoints of interrupted stages) that no run names
+or that nobody wrote to for --scratch-older-than (default 7d). Nothing a live process
+uses is touched; gc refuses while a run is in progress on this host.
+
+  --dry-run                  say what would be removed, remove nothing
+  --scratch-older-than <age> e.g. 12h, 7d, 2w (default 7d)
+  --runs-dir <dir>           where runs live (default: runs)
+  --store <dir>              the artifact store (default: <runs-dir>/.store)`;
 
 const options = {
   "dry-run": { type: "boolean" },
+  "scratch-older-than": { type: "string", default: "7d" },
   "runs-dir": { type: "string", default: "runs" },
   store: { type: "string" },
 } as const;
 
-interface RunsScan {
-  /** Every artifact digest some run directory still refers to. */
-  readonly keep: Set<string>;
-  /** Runs whose process is still alive on this host. */
-  readonly live: string[];
+/** Runs gc and prints its one-line summary; shared with `runs rm --gc`. */
+export async function runGc(io: CommandIO, settings: { runsDir: string; store?: string; dryRun: boolean; scratchMaxAgeMs?: number }): Promise<GcReport> {
+  const store = await openStore(path.resolve(io.cwd, settings.store ?? path.join(settings.runsDir, ".store")));
+  const report = await collectGarbage(path.resolve(io.cwd, settings.runsDir), store, { dryRun: settings.dryRun, scratchMaxAgeMs: settings.scratchMaxAgeMs });
+  io.out(gcSummary(report, settings.dryRun));
+  return report;
 }
 
-async function scanRuns(runsDir: string): Promise<RunsScan> {
-  const keep = new Set<string>();
-  const live: string[] = [];
-  for (const name of await fs.readdir(runsDir).catch(() => [] as string[])) {
-    if (name.startsWith(".") || name === "latest") continue;
-    try {
-      const run = JSON.parse(await fs.readFile(path.join(runsDir, name, RUN_FILE), "utf8")) as RunRecord;
-      for (const stage of run.stages) if (stage.artifactDigest) keep.add(stage.artifactDigest);
-      if (run.status === "running" && run.hostname === os.hostname() && isProcessAlive(run.pid)) live.push(`${name} (pid ${run.pid})`);
-    } catch {
-      // Not a run directory (or one killed before its run.json): it references nothing.
-    }
-  }
-  return { keep, live };
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+export function gcSummary(report: GcReport, dryRun: boolean): string {
+  const counts = [
+    `${report.removedArtifacts.length} artifact(s)`,
+    `${report.removedRecords.length} record(s)`,
+    `${report.removedTemp.length} temp folder(s)`,
+    `${report.removedLocks.length} dead lock(s)`,
+    `${report.removedScratch.length} scratch folder(s)`,
+  ].join(", ");
+  return `${dryRun ? "would remove" : "removed"} ${counts}; ${formatBytes(report.freedBytes)} ${dryRun ? "would be " : ""}freed`;
 }
 
 export const gcCommand: Command = {
@@ -61,19 +52,8 @@ export const gcCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, options, usage);
-    const runsDir = path.resolve(io.cwd, values["runs-dir"]);
-    const store = await openStore(path.resolve(io.cwd, values.store ?? path.join(values["runs-dir"], ".store")));
-    const dryRun = values["dry-run"] ?? false;
-    const { keep, live } = await scanRuns(runsDir);
-    if (live.length > 0 && !dryRun) {
-      // A live run may be about to reuse an artifact it has looked up but not linked yet.
-      throw new MuPipeError({ reason: "usage", message: `a run is in progress: ${live.join(", ")}; run gc when it has finished` });
-    }
-    const result = await store.gc(keep, { dryRun });
-    const verb = dryRun ? "would remove" : "removed";
-    io.out(
-      `${verb} ${result.removedArtifacts.length} artifact(s), ${result.removedRecords.length} record(s), ${result.removedTemp.length} temp folder(s); ${formatBytes(result.freedBytes)} ${dryRun ? "would be " : ""}freed`,
-    );
+    const scratchMaxAgeMs = parseAge(values["scratch-older-than"], "--scratch-older-than", usage);
+    await runGc(io, { runsDir: values["runs-dir"], store: values.store, dryRun: values["dry-run"] ?? false, scratchMaxAgeMs });
     return 0;
   },
 };

@@ -22,7 +22,8 @@ const usage = `usage: mu-pipe predict --model <run | model folder> <image or fol
 
   --model <m>            a run (latest, a run folder name or prefix, an experiment name,
                          or a path to a run folder: its threshold stage's \`model\`, else its
-                         last finetune stage's \`best\`), or a model folder (with mu-model.json)
+                         last finetune stage's \`best\`), or a model folder (with mu-model.json);
+                         latest and an experiment name mean the newest run with a trained model
   <image or folder>...   image files, or folders whose images (.jpg .png .bmp .tif .webp) are read
   --out <folder>         where Predictions/, Binarised/, predictions.json (and overlays/) go
   --threshold <t>        binarisation threshold in [0, 1] (default: the model's, else 0.5)
@@ -59,7 +60,10 @@ export const predictCommand: Command = {
     const backendName = oneOf(values.backend, BACKEND_REQUESTS, "--backend");
     const outDir = path.resolve(io.cwd, values.out);
 
-    const choice = await findModel(values.model, "best", values["runs-dir"], io.cwd);
+    const choice = await findModel(values.model, "best", values["runs-dir"], io.cwd, {
+      otherwise: "train one with `mu-pipe run`, or pass --model <model folder>",
+      onNote: (note) => io.err(`note: ${note}`),
+    });
     return predictImages({ choice, inputs, outDir, threshold, batchSize, kernel, backendName, overlays: values.overlays }, io);
   },
 };

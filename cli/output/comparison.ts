@@ -43,6 +43,11 @@ export interface Comparison {
   readonly runs: readonly ComparedRun[];
   readonly params: readonly ParamRow[];
   readonly metrics: readonly MetricRow[];
+  /**
+   * What each stage ran on (`finetune2.backend`, `finetune2.threads`), from run.json:
+   * not metrics, so shown apart; empty when no stage reported any.
+   */
+  readonly environment: readonly ParamRow[];
   /** Runs whose config.yaml could not be read (their params show as unset). */
   readonly missingConfig: readonly string[];
 }
@@ -70,6 +75,7 @@ function comparisonAsText(c: Comparison): string {
     c.params.length === 0
       ? "  (none)\n"
       : renderTable([{ header: "KEY" }, ...c.runs.map((run): Column => ({ header: run.id }))], paramCells(c), { indent: "  " });
+  text += environmentText(c);
   text += "\nmetrics\n";
   if (c.metrics.length === 0) return `${text}  (none)\n`;
   const deltaText = (row: MetricRow, i: number): string => {
@@ -104,6 +110,10 @@ function comparisonAsMarkdown(c: Comparison): string {
     c.params.length === 0
       ? "_None._\n"
       : renderMarkdownTable([{ header: "param" }, ...runColumns("left")], paramCells(c).map(([key = "", ...rest]) => [code(key), ...rest]));
+  if (c.environment.length > 0) {
+    text += "\n### Environment\n\n";
+    text += renderMarkdownTable([{ header: "stage.key" }, ...runColumns("left")], c.environment.map((row) => [code(row.key), ...row.values.map(formatParam)]));
+  }
   text += "\n### Metrics\n\n";
   text +=
     c.metrics.length === 0
@@ -119,11 +129,24 @@ function comparisonAsJson(c: Comparison): string {
       runs: c.runs,
       params: c.params.map((row) => ({ key: row.key, values: row.values.map(unset), set: row.values.map((v) => v !== undefined) })),
       metrics: c.metrics.map((row) => ({ key: row.key, values: row.values.map(unset), deltas: row.deltas })),
+      environment: c.environment.map((row) => ({ key: row.key, values: row.values.map(unset) })),
       missingConfig: c.missingConfig,
     },
     null,
     2,
   )}\n`;
+}
+
+function environmentText(c: Comparison): string {
+  if (c.environment.length === 0) return "";
+  const rows = c.environment.map((row) => [row.key, ...row.values.map(formatParam)]);
+  return "\nenvironment (what the stages ran on)\n" + renderTable([{ header: "KEY" }, ...c.runs.map((run): Column => ({ header: run.id }))], rows, { indent: "  " });
+}
+
+/** Only the metric and environment rows whose values differ between the runs (params differ already). */
+export function changedOnly(c: Comparison): Comparison {
+  const differs = (values: readonly unknown[]): boolean => values.some((value) => JSON.stringify(value) !== JSON.stringify(values[0]));
+  return { ...c, metrics: c.metrics.filter((row) => differs(row.values)), environment: c.environment.filter((row) => differs(row.values)) };
 }
 
 function warnings(c: Comparison): string[] {

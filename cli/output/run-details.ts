@@ -5,6 +5,7 @@
 import path from "node:path";
 
 import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
+import { stageStatusIn, statusText } from "./run-status.js";
 import { formatDuration, formatMetricValue, formatTimestamp, relativePath, shortDigest } from "./format.js";
 import { renderTable } from "./table.js";
 
@@ -16,7 +17,7 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
     ["dir", relativePath(cwd, run.dir)],
     ["experiment", run.experiment],
     ["config", record ? relativePath(cwd, record.configFile) : "-"],
-    ["status", run.status],
+    ["status", statusText(run)],
     ["started", formatTimestamp(run.startedAt)],
     ["duration", run.durationMs === null ? "-" : formatDuration(run.durationMs)],
   ];
@@ -29,7 +30,7 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
     const rows = record.stages.map((stage) => [
       stage.id,
       stage.uses,
-      stage.status,
+      stageStatusIn(run, stage.status),
       // A reused stage took no time in this run; its original duration is in the run that made it.
       stage.durationMs === null || stage.status === "reused" ? "-" : formatDuration(stage.durationMs),
       shortDigest(stage.artifactDigest),
@@ -60,5 +61,5 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
 }
 
 export function runDetailsAsJson(run: RunSummary): string {
-  return `${JSON.stringify({ id: run.id, dir: run.dir, status: run.status, record: run.record, metrics: run.metrics, ...(run.problem ? { problem: run.problem } : {}) }, null, 2)}\n`;
+  return `${JSON.stringify({ id: run.id, dir: run.dir, status: run.status, ...(run.statusDetail ? { statusDetail: run.statusDetail } : {}), record: run.record, metrics: run.metrics, ...(run.problem ? { problem: run.problem } : {}) }, null, 2)}\n`;
 }

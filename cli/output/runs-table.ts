@@ -79,6 +79,7 @@ export function runsAsJson(runs: readonly RunSummary[]): string {
     dir: run.dir,
     experiment: run.experiment,
     status: run.status,
+    ...(run.statusDetail ? { statusDetail: run.statusDetail } : {}),
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,

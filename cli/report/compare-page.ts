@@ -5,7 +5,8 @@
  */
 import type { ReportChart } from "../../pipeline/report-section.js";
 import type { Comparison } from "../output/comparison.js";
-import { formatDelta, formatParam } from "../output/comparison.js";
+import { deltaSpan } from "./delta-html.js";
+import { formatParam } from "../output/comparison.js";
 import { formatDuration, formatMetricValue, formatTimestamp } from "../output/format.js";
 import type { RunSummary } from "../run-lookup.js";
 import { chartKey, overlaidChart, type PageChart, type PageData } from "./chart-data.js";
@@ -61,6 +62,7 @@ export async function renderComparisonPage(input: ComparisonPageInput): Promise<
     `<header><h1>Comparing ${runs.length} runs</h1>${htmlTable(["", "run", "experiment", "status", "started", "duration"], runRows)}</header>`,
     comparison.missingConfig.length > 0 ? `<p class="note">No readable config.yaml in ${escapeHtml(comparison.missingConfig.join(", "))}; their params show as (unset).</p>` : "",
     `<section id="params"><h2>Params that differ</h2>${paramsHtml(comparison, names)}</section>`,
+    comparison.environment.length > 0 ? `<section id="environment"><h2>What the stages ran on</h2>${environmentHtml(comparison, names)}</section>` : "",
     `<section id="metrics"><h2>Metrics</h2>${metricsHtml(comparison, names)}</section>`,
     stageParts.length > 0 ? stageParts.join("\n") : '<section><p class="note">None of these runs has curves to draw.</p></section>',
   ].join("\n");
@@ -102,6 +104,11 @@ function paramsHtml(comparison: Comparison, names: readonly string[]): string {
   return htmlTable(["param", ...names], rows);
 }
 
+function environmentHtml(comparison: Comparison, names: readonly string[]): string {
+  const rows = comparison.environment.map((row) => [raw(`<code>${escapeHtml(row.key)}</code>`), ...row.values.map(formatParam)]);
+  return htmlTable(["stage.key", ...names], rows);
+}
+
 /** One row per metric, the stage named on the first row of its group; changes against the first run. */
 function metricsHtml(comparison: Comparison, names: readonly string[]): string {
   if (comparison.metrics.length === 0) return '<p class="note">None of these runs has metrics.</p>';
@@ -111,7 +118,7 @@ function metricsHtml(comparison: Comparison, names: readonly string[]): string {
     ...row.values.map((value, i): Cell => {
       const delta = row.deltas[i];
       if (!delta || delta.absolute === 0) return formatMetricValue(value);
-      return raw(`${escapeHtml(formatMetricValue(value))} <span class="delta">(${escapeHtml(formatDelta(delta))})</span>`);
+      return raw(`${escapeHtml(formatMetricValue(value))} ${deltaSpan(row.key, delta)}`);
     }),
   ]);
   return htmlTable(["stage", "metric", ...names], rows, { numeric: names.map((_, i) => i + 2) });

@@ -35,7 +35,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .status { display: inline-block; white-space: nowrap; padding: 1px 8px; border-radius: 10px; font-weight: 600; font-size: 12px; color: #fff; background: #6b7280; }
 .status-succeeded, .status-ran { background: #1a7f37; }
 .status-reused { background: #0969da; }
-.status-failed { background: #cf222e; }
+.status-failed, .status-died { background: #cf222e; }
 .status-interrupted, .status-running { background: #9a6700; }
 table { border-collapse: collapse; margin: 4px 0 8px; font-variant-numeric: tabular-nums; }
 table.wide { width: 100%; }
@@ -45,6 +45,8 @@ th { color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; }
 .error { color: #cf222e; }
 .delta { color: #8250df; }
+.delta.better { color: #1a7f37; }
+.delta.worse { color: #cf222e; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -1px; }
 .bar { height: 8px; background: #0072b2; border-radius: 2px; min-width: 1px; }
 code, pre { font: 12.5px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }

@@ -6,12 +6,14 @@
  */
 import type { StageRunEntry } from "../../pipeline/formats.js";
 import { formatDuration, formatMetricValue, formatTimestamp } from "../output/format.js";
-import { formatDelta, formatParam } from "../output/comparison.js";
+import { formatParam } from "../output/comparison.js";
+import { stageStatusIn, statusText } from "../output/run-status.js";
 import { runChart, type PageData } from "./chart-data.js";
 import { escapeHtml, factList, htmlTable, raw, renderPage, statusBadge, type Cell } from "./html.js";
 import type { MetricRow } from "../output/comparison.js";
 import type { RunReport } from "./run-report.js";
 import { renderStageSections } from "./section-html.js";
+import { deltaSpan } from "./delta-html.js";
 
 export async function renderRunPage(report: RunReport): Promise<string> {
   const { run } = report;
@@ -26,7 +28,7 @@ export async function renderRunPage(report: RunReport): Promise<string> {
 
   const facts: [string, Cell][] = [
     ["run", run.id],
-    ["status", raw(statusBadge(run.status))],
+    ["status", raw(statusBadge(run.status, statusText(run)))],
     ["started", formatTimestamp(run.startedAt)],
     ["duration", run.durationMs === null ? null : formatDuration(run.durationMs)],
     ["backend", report.backends.length > 0 ? report.backends.join("; ") : null],
@@ -40,7 +42,7 @@ export async function renderRunPage(report: RunReport): Promise<string> {
     `<header><h1>${escapeHtml(run.experiment)}</h1>${factList(facts)}</header>`,
     `<section id="changes"><h2>Changed since the previous run</h2>${changesHtml(report)}</section>`,
     `<section id="metrics"><h2>Metrics</h2>${metricsHtml(report)}</section>`,
-    `<section id="stages"><h2>Stages</h2>${stagesHtml(record?.stages ?? [])}</section>`,
+    `<section id="stages"><h2>Stages</h2>${stagesHtml(record?.stages ?? [], run)}</section>`,
     sections.html,
     `<section id="config"><h2>Config</h2>${report.configText === null ? '<p class="note">No config.yaml in the run folder.</p>' : `<pre>${escapeHtml(report.configText)}</pre>`}</section>`,
   ].join("\n");
@@ -65,17 +67,13 @@ function metricsHtml(report: RunReport): string {
             ["metric", "value", "previous", "change"],
             rows.map((row) => {
               const delta = row.deltas[1];
-              return [name(row), formatMetricValue(row.values[1]), formatMetricValue(row.values[0]), delta && delta.absolute !== 0 ? raw(deltaHtml(delta)) : ""];
+              return [name(row), formatMetricValue(row.values[1]), formatMetricValue(row.values[0]), delta && delta.absolute !== 0 ? raw(deltaSpan(row.key, delta, false)) : ""];
             }),
             { numeric: [1, 2, 3], columnClass: { 3: "nowrap" } },
           );
     return `<div><h3>${escapeHtml(stage)}</h3>${table}</div>`;
   });
   return `<div class="metric-grid${previous === null ? "" : " with-previous"}">${tables.join("")}</div>`;
-}
-
-function deltaHtml(delta: { absolute: number; percent: number | null }): string {
-  return `<span class="delta">${escapeHtml(formatDelta(delta))}</span>`;
 }
 
 /** What each status means to a reader; `succeeded` reads as "ran" beside "reused (cache hit)". */
@@ -89,17 +87,18 @@ const STATUS_TEXT: Record<StageRunEntry["status"], string> = {
   running: "running",
 };
 
-function stagesHtml(stages: readonly StageRunEntry[]): string {
+function stagesHtml(stages: readonly StageRunEntry[], run: RunReport["run"]): string {
   if (stages.length === 0) return '<p class="note">run.json lists no stages.</p>';
   const longest = Math.max(1, ...stages.map((s) => (s.status === "reused" ? 0 : (s.durationMs ?? 0))));
   const rows = stages.map((stage): Cell[] => {
     const ran = stage.status !== "reused" && stage.durationMs !== null;
     const width = ran ? Math.max(0.5, ((stage.durationMs ?? 0) / longest) * 100) : 0;
-    const badge = stage.status === "succeeded" ? "ran" : stage.status;
+    const status = stageStatusIn(run, stage.status);
+    const badge = status === "succeeded" ? "ran" : status;
     return [
       stage.id,
       stage.uses,
-      raw(statusBadge(badge, STATUS_TEXT[stage.status] ?? stage.status)),
+      raw(statusBadge(badge, status === "died" ? "died (its process is gone)" : STATUS_TEXT[status])),
       ran ? formatDuration(stage.durationMs ?? 0) : stage.status === "reused" ? cachedTime(stage) : null,
       raw(ran ? `<div class="bar" style="width:${width.toFixed(1)}%"></div>` : ""),
       stage.error ? raw(`<span class="error">${escapeHtml(stage.error)}</span>`) : stage.reason || null,

@@ -193,3 +193,41 @@ async function breakLock(file: string, staleText: string): Promise<void> {
   }
   await unlink(aside).catch(() => undefined);
 }
+
+/** Who holds a lock file, as `gc` sees it. */
+export type LockState =
+  | { readonly kind: "gone" }
+  /** Held by a live process on this host, or by one on another host (which cannot be checked, so counts as live). */
+  | { readonly kind: "live"; readonly holder: LockHolder }
+  /** Its holder's process is gone from this host (or the pid now belongs to another process). */
+  | { readonly kind: "dead"; readonly holder: LockHolder }
+  /** Cannot be parsed: a holder between create and write, or damage; stale once older than the grace period. */
+  | { readonly kind: "unreadable"; readonly ageMs: number };
+
+export async function inspectLock(file: string): Promise<LockState> {
+  const observed = await observe(file);
+  if (observed.kind === "gone") return observed;
+  if (observed.kind === "unreadable") return { kind: "unreadable", ageMs: observed.ageMs };
+  const { owner, pid, hostname, since, description, processStart } = observed.holder;
+  const holder: LockHolder = { owner, pid, hostname, since, description };
+  const dead = hostname === os.hostname() && !isProcessAlive(pid, processStart);
+  return { kind: dead ? "dead" : "live", holder };
+}
+
+/**
+ * Removes a lock file whose holder is dead (or that stayed unparsable past
+ * `unreadableGraceMs`), the same way a waiting process would break it; returns whether
+ * it did. A lock taken afresh in the meantime is left alone.
+ */
+export async function removeDeadLock(file: string, unreadableGraceMs = 5000): Promise<boolean> {
+  const observed = await observe(file);
+  if (observed.kind === "gone") return false;
+  if (observed.kind === "held") {
+    const { holder } = observed;
+    if (holder.hostname !== os.hostname() || isProcessAlive(holder.pid, holder.processStart)) return false;
+  } else if (observed.ageMs <= unreadableGraceMs) {
+    return false;
+  }
+  await breakLock(file, observed.text);
+  return true;
+}

@@ -30,7 +30,7 @@ import { MuPipeError } from "../failure.js";
 import type { ArtifactManifest, StageRecord } from "../formats.js";
 import type { ArtifactStore, Attempt, CommitInfo, GcResult, LockHolder, StoreLock, VerifyProblem } from "./artifact-store.js";
 import { fsyncDir, isAbandoned, isNotFound, ownerSuffix, writeFileAtomic } from "./atomic-file.js";
-import { acquireFileLock, type FileLockOptions } from "./fs-lock.js";
+import { acquireFileLock, inspectLock, removeDeadLock, type FileLockOptions, type LockState } from "./fs-lock.js";
 import { MANIFEST_FILE, verifyArtifact } from "./verify-artifact.js";
 
 export { MANIFEST_FILE };
@@ -42,6 +42,17 @@ export interface OpenStoreOptions {
   /** Remove temp folders of dead processes while opening (default true; cheap: one readdir). */
   readonly cleanStaleTemp?: boolean;
   readonly lock?: FileLockOptions;
+}
+
+/** A scratch folder as `gc` weighs it. */
+export interface ScratchFolder {
+  readonly fingerprintKey: string;
+  readonly dir: string;
+  readonly bytes: number;
+  /** The newest mtime in the folder (a stage writes checkpoints while it runs). */
+  readonly lastWrittenMs: number;
+  /** Whether a live process (or one on another host) holds the fingerprint's lock: it is using the folder. */
+  readonly locked: boolean;
 }
 
 export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<FsArtifactStore> {
@@ -254,6 +265,45 @@ export class FsArtifactStore implements ArtifactStore {
     return { removed, freedBytes };
   }
 
+  /**
+   * Removes lock files whose holder died (a killed run leaves its `.lock` behind);
+   * locks of live holders, and of holders on other hosts, stay. Returns the lock files'
+   * fingerprint keys.
+   */
+  async removeDeadLocks(dryRun: boolean): Promise<{ removed: string[]; freedBytes: number }> {
+    const grace = this.lockOptions.unreadableGraceMs ?? 5000;
+    const removed: string[] = [];
+    let freedBytes = 0;
+    for (const entry of await readdirOrEmpty(path.join(this.root, "locks"))) {
+      if (!entry.name.endsWith(".lock")) continue;
+      const file = path.join(this.root, "locks", entry.name);
+      const bytes = await diskUsage(file);
+      const stale = dryRun ? isStale(await inspectLock(file), grace) : await removeDeadLock(file, grace);
+      if (!stale) continue;
+      removed.push(entry.name.slice(0, -".lock".length));
+      freedBytes += bytes;
+    }
+    return { removed, freedBytes };
+  }
+
+  /** Every scratch folder, with its size, when it was last written and whether a live process holds its fingerprint's lock. */
+  async scratchFolders(): Promise<ScratchFolder[]> {
+    const grace = this.lockOptions.unreadableGraceMs ?? 5000;
+    const folders: ScratchFolder[] = [];
+    for (const entry of await readdirOrEmpty(path.join(this.root, "scratch"))) {
+      if (!entry.isDirectory() || !KEY_PATTERN.test(entry.name)) continue;
+      const dir = path.join(this.root, "scratch", entry.name);
+      const lock = await inspectLock(path.join(this.root, "locks", `${entry.name}.lock`));
+      folders.push({ fingerprintKey: entry.name, dir, bytes: await diskUsage(dir), lastWrittenMs: await newestMtime(dir), locked: lock.kind !== "gone" && !isStale(lock, grace) });
+    }
+    return folders.sort((a, b) => a.fingerprintKey.localeCompare(b.fingerprintKey));
+  }
+
+  /** Removes one scratch folder (gc); returns the bytes it held. */
+  async removeScratch(fingerprintKey: string, dryRun: boolean): Promise<number> {
+    return this.removeCounted(path.join(this.root, "scratch", checkKey(fingerprintKey)), dryRun);
+  }
+
   // --- internals used by FsAttempt ---
 
   recordPath(fingerprintKey: string): string {
@@ -415,4 +465,24 @@ async function diskUsage(target: string): Promise<number> {
   let total = 0;
   for (const entry of await readdirOrEmpty(target)) total += await diskUsage(path.join(target, entry.name));
   return total;
+}
+
+function isStale(lock: LockState, unreadableGraceMs: number): boolean {
+  return lock.kind === "dead" || (lock.kind === "unreadable" && lock.ageMs > unreadableGraceMs);
+}
+
+/** The newest mtime of `dir` and everything under it (0 when it is gone). */
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  try {
+    newest = (await lstat(dir)).mtimeMs;
+  } catch (error) {
+    if (isNotFound(error)) return 0;
+    throw error;
+  }
+  for (const entry of await readdirOrEmpty(dir)) {
+    const child = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? await newestMtime(child) : ((await lstat(child).catch(() => null))?.mtimeMs ?? 0));
+  }
+  return newest;
 }

@@ -166,6 +166,43 @@ describe("mu-pipe compare", () => {
   });
 });
 
+describe("mu-pipe compare --changed-only", () => {
+  it("keeps only metrics that differ, and shows what the stages ran on apart from the metrics", async () => {
+    const write = async (id: string, environment: Record<string, string | number>, metrics: RunMetrics["stages"]): Promise<void> => {
+      const dir = path.join(cwd, "env-runs", id);
+      await mkdir(dir, { recursive: true });
+      const train = { id: "train", uses: "finetune", status: "succeeded", reason: "", fingerprintKey: null, artifactDigest: null, startedAt: null, finishedAt: null, durationMs: 1, error: null, environment };
+      const record = { version: 1, id, experiment: "eyes", configFile: "e.yaml", status: "succeeded", startedAt: "2026-11-24T10:00:00.000Z", finishedAt: null, argv: [], pid: 1, hostname: "h", stages: [train] };
+      await writeFile(path.join(dir, "run.json"), JSON.stringify(record));
+      await writeFile(path.join(dir, "metrics.json"), JSON.stringify({ version: 1, stages: metrics }));
+      await writeFile(path.join(dir, "config.yaml"), "name: eyes\n");
+    };
+    await write("20261201T100000Z-eyes", { backend: "wasm", threads: 2 }, { train: { f1: 0.9, epochs: 30 } });
+    await write("20261202T100000Z-eyes", { backend: "tensorflow", threads: 2 }, { train: { f1: 0.92, epochs: 30 } });
+    const io = captureIO(cwd);
+    expect(await compareCommand.run(["20261201", "20261202", "--runs-dir", "env-runs", "--changed-only"], io)).toBe(0);
+    expect(io.stdout()).toBe(
+      [
+        "params that differ",
+        "  (none)",
+        "",
+        "environment (what the stages ran on)",
+        "  KEY            20261201T100000Z-eyes  20261202T100000Z-eyes",
+        "  train.backend  wasm                   tensorflow",
+        "",
+        "metrics",
+        "  METRIC    20261201T100000Z-eyes  20261202T100000Z-eyes             Δ",
+        "  train.f1                    0.9                   0.92  +0.02, +2.2%",
+        "",
+      ].join("\n"),
+    );
+    const all = captureIO(cwd);
+    await compareCommand.run(["20261201", "20261202", "--runs-dir", "env-runs"], all);
+    expect(all.stdout()).toContain("  train.threads  2                      2\n");
+    expect(all.stdout()).toContain("  train.epochs                     30                     30\n");
+  });
+});
+
 describe("flattenConfig", () => {
   it("flattens nested keys, keeps lists of scalars whole and indexes lists of objects", () => {
     expect([...flattenConfig({ a: { b: 1, c: [1, 2] }, layers: [{ filters: 8 }, { filters: 16 }], empty: {} })]).toEqual([

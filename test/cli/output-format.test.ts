@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { formatDuration, formatEta, formatNumber, formatProgress, shortDigest } from "../../cli/output/format.js";
+import { judgeChange } from "../../cli/output/metric-direction.js";
 import { renderMarkdownTable, renderTable } from "../../cli/output/table.js";
 
 describe("formatDuration", () => {
@@ -57,5 +58,15 @@ describe("tables", () => {
 
   it("renders markdown with right-aligned rules and escaped pipes", () => {
     expect(renderMarkdownTable(columns, [["a|b", "1"]])).toBe("| NAME | N |\n| --- | ---: |\n| a\\|b | 1 |\n");
+  });
+});
+
+describe("metric direction", () => {
+  it("judges a change better or worse by the metric's name, and leaves counts alone", () => {
+    expect(judgeChange("evaluate.f1", 0.01)).toBe("better");
+    expect(judgeChange("evaluate.f1_std", 0.01)).toBe("worse");
+    expect(judgeChange("finetune2.best_val_loss", 0.01)).toBe("worse");
+    expect(judgeChange("finetune2.best_val_dice", -0.01)).toBe("worse");
+    expect(judgeChange("load.items", 5)).toBeNull();
   });
 });

@@ -194,6 +194,26 @@ describe("mu-pipe runs", () => {
     );
   });
 
+  it("lists one experiment's runs, best first by --sort, and --limit keeps the columns of all of them", async () => {
+    const io = captureIO(cwd);
+    expect(await runsCommand.run(["quickstart", "--sort", "evaluate.f1", "--limit", "1"], io)).toBe(0);
+    expect(io.stdout()).toBe(
+      [
+        "RUN                          EXPERIMENT  STATUS     STARTED (UTC)     DURATION  RAN  REUSED  FAILED  evaluate.f1  finetune2.best_val_dice",
+        "20261125T100000Z-quickstart  quickstart  succeeded  2026-11-25 10:00     2m10s    2       1       0       0.8812                    0.912",
+        "",
+      ].join("\n"),
+    );
+    const byLoss = captureIO(cwd);
+    await runsCommand.run(["--sort", "finetune2.best_val_dice", "--format", "json"], byLoss);
+    expect((JSON.parse(byLoss.stdout()) as { id: string }[]).map((r) => r.id).slice(0, 2)).toEqual(["20261125T100000Z-quickstart", "20261124T100000Z-quickstart"]);
+  });
+
+  it("names an unknown experiment or --sort metric with a did-you-mean", async () => {
+    expect(await failureOf(runsCommand.run(["quickstrat"], captureIO(cwd)))).toMatchObject({ reason: "not-found", what: "experiment with runs", query: "quickstrat" });
+    expect(await failureOf(runsCommand.run(["--sort", "evaluate.f2"], captureIO(cwd)))).toMatchObject({ reason: "not-found", what: "metric for --sort", query: "evaluate.f2" });
+  });
+
   it("prints parseable JSON with --format json", async () => {
     const io = captureIO(cwd);
     await runsCommand.run(["--format", "json", "--runs-dir", "runs"], io);

@@ -89,7 +89,8 @@ describe("mu-pipe export: which model", () => {
     const result = await run(root, "prep", "--format", "tfjs", "--out", "nothing");
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `mu-pipe: ${path.join(root, "runs", "20261126T040000Z-prep")}: no finetune stage finished, so the run has no trained model (stages: load (load, succeeded), finetune1 (finetune, failed))\n`,
+      "mu-pipe: prep = 20261126T040000Z-prep has no trained model (no finetune stage of it finished; stages: load (load, succeeded), finetune1 (finetune, failed)); " +
+        "no prep run has a trained model; train one with `mu-pipe run`, or export a model folder\n",
     );
   });
 

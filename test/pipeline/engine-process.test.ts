@@ -55,6 +55,35 @@ describe("across processes", () => {
     expect(verify.code, verify.out).toBe(0);
   });
 
+  it("a run killed -9 reads as died; gc frees its dead lock, and its scratch once the run is removed", async () => {
+    const child = rig.spawn("run", "slow.yaml");
+    await waitFor(partialWritten, 20_000, "the slow stage to start writing");
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.on("close", resolve));
+    const id = path.basename(await fs.realpath(path.join(rig.dir, "runs/latest")));
+    expect(await fs.readdir(path.join(rig.dir, "runs/.store/locks"))).toHaveLength(1);
+
+    const runs = await rig.cli("runs");
+    expect(runs.out).toMatch(new RegExp(`^${id}\\s+slow\\s+died\\s`, "m"));
+    const show = await rig.cli("show");
+    expect(show.out).toContain(`status      died (pid ${child.pid} is gone)\n`);
+    expect(show.out).toMatch(/^slow\s+emit\s+died\s/m);
+    // run.json itself is left as the run wrote it.
+    expect((await rig.readJson<RunRecord>("runs/latest/run.json")).status).toBe("running");
+
+    const dry = await rig.cli("gc", "--dry-run");
+    expect(dry.out).toMatch(/^would remove 0 artifact\(s\), 0 record\(s\), \d temp folder\(s\), 1 dead lock\(s\), 0 scratch folder\(s\); [\d.]+ (B|KiB) would be freed\n$/);
+    expect(await fs.readdir(path.join(rig.dir, "runs/.store/locks"))).toHaveLength(1);
+    expect((await rig.cli("gc")).out).toMatch(/^removed 0 artifact\(s\), 0 record\(s\), \d temp folder\(s\), 1 dead lock\(s\), 0 scratch folder\(s\); /);
+    expect(await fs.readdir(path.join(rig.dir, "runs/.store/locks"))).toEqual([]);
+    expect(await fs.readdir(path.join(rig.dir, "runs/.store/scratch"))).toHaveLength(1); // the died run may still resume from it
+
+    const removal = await rig.cli("runs", "rm", "--failed");
+    expect(removal.out).toBe(`removed 1 run(s):\n  ${id}  died during slow\nruns/latest removed: no run left\n\`mu-pipe gc\` frees the stored artifacts only they used\n`);
+    expect((await rig.cli("gc")).out).toMatch(/^removed 1 artifact\(s\), 1 record\(s\), 0 temp folder\(s\), 0 dead lock\(s\), 1 scratch folder\(s\); /);
+    expect(await fs.readdir(path.join(rig.dir, "runs/.store/scratch"))).toEqual([]);
+  });
+
   it("Ctrl-C stops the running stage, marks the run interrupted, and the next run resumes", async () => {
     const child = rig.spawn("run", "slow.yaml");
     await waitFor(partialWritten, 20_000, "the slow stage to start writing");

@@ -220,10 +220,11 @@ describe("gc and verify", () => {
     const oldRun = await fs.realpath(path.join(rig.dir, "runs/latest"));
     await rig.cli("run", "exp.yaml");
     await rig.takeCalls();
-    expect((await rig.cli("gc", "--dry-run")).out).toBe("would remove 0 artifact(s), 0 record(s), 0 temp folder(s); 0 B would be freed\n");
+    expect((await rig.cli("gc", "--dry-run")).out).toBe("would remove 0 artifact(s), 0 record(s), 0 temp folder(s), 0 dead lock(s), 0 scratch folder(s); 0 B would be freed\n");
 
-    await fs.rm(oldRun, { recursive: true });
-    expect((await rig.cli("gc")).out).toMatch(/^removed 2 artifact\(s\), 2 record\(s\), 0 temp folder\(s\); [\d.]+ (B|KiB) freed\n$/);
+    const removal = await rig.cli("runs", "rm", oldRun);
+    expect(removal.out).toBe(`removed 1 run(s):\n  ${path.basename(oldRun)}  succeeded\n\`mu-pipe gc\` frees the stored artifacts only they used\n`);
+    expect((await rig.cli("gc")).out).toMatch(/^removed 2 artifact\(s\), 2 record\(s\), 0 temp folder\(s\), 0 dead lock\(s\), 0 scratch folder\(s\); [\d.]+ (B|KiB) freed\n$/);
     expect((await rig.cli("run", "exp.yaml")).code).toBe(0);
     expect(await rig.takeCalls()).toEqual([]);
 

@@ -83,7 +83,35 @@ describe("mu-pipe predict", () => {
     await writeFile(path.join(runDir, "run.json"), runJson([stage("load", "load")]));
     const third = captureIO(root);
     expect(await main(["predict", "--model", "demo", "eye.png", "--out", "c", "--backend", "cpu"], third)).toBe(2);
-    expect(third.stderr()).toBe(`mu-pipe: ${runDir}: the run has no finetune stage, so no trained model (stages: load (load, succeeded))\n`);
+    expect(third.stderr()).toBe(
+      "mu-pipe: demo = 20261126T000000Z-demo has no trained model (it has no finetune stage; stages: load (load, succeeded)); no demo run has a trained model; " +
+        "train one with `mu-pipe run`, or pass --model <model folder>\n",
+    );
+  });
+
+  it("takes latest to mean the newest run with a trained model, saying which run it passed over", async () => {
+    const root = await temp.make();
+    const runsDir = path.join(root, "runs");
+    const store = path.join(runsDir, ".store", "artifacts");
+    await saveRedChannelModel(path.join(store, "f2", "best"), 32);
+    const stage = (id: string, status: string) => ({ id, uses: "finetune", status, reason: "", fingerprintKey: null, artifactDigest: null, startedAt: null, finishedAt: null, durationMs: null, error: null });
+    const writeRun = async (id: string, status: string, stages: unknown[]): Promise<void> => {
+      await mkdir(path.join(runsDir, id, "artifacts"), { recursive: true });
+      const record = { version: 1, id, experiment: "demo", configFile: "x.yaml", status, startedAt: "2026-11-26T00:00:00Z", finishedAt: null, argv: [], pid: 1, hostname: "h", stages };
+      await writeFile(path.join(runsDir, id, "run.json"), JSON.stringify(record));
+    };
+    await writeRun("20261126T000000Z-demo", "succeeded", [stage("finetune2", "succeeded")]);
+    await symlink(path.join(store, "f2"), path.join(runsDir, "20261126T000000Z-demo", "artifacts", "finetune2"));
+    await writeRun("20261127T000000Z-demo", "failed", [stage("finetune2", "failed")]);
+    await symlink("20261127T000000Z-demo", path.join(runsDir, "latest"));
+    await writePng(path.join(root, "eye.png"), rampImage(40, 20));
+
+    const io = captureIO(root);
+    expect(await main(["predict", "--model", "latest", "eye.png", "--out", "a", "--backend", "cpu"], io)).toBe(0);
+    expect(io.stderr()).toContain(
+      "note: latest = 20261127T000000Z-demo failed at finetune2; using 20261126T000000Z-demo, the newest run with a trained model\n",
+    );
+    expect(io.stderr()).toContain("model: run 20261126T000000Z-demo, stage finetune2 (finetune) best");
   });
 
   it("says clearly when the model folder is another tool's", async () => {

@@ -102,7 +102,7 @@ describe("a run's report.html", () => {
   it("says what changed since the previous run of the experiment, and how the metrics moved", () => {
     expect(html).toContain(`Params of the config that differ from the previous run of this experiment, ${A}.`);
     expect(html).toMatch(/<code>stages\.finetune2\.params\.optimizer\.lr<\/code><\/td><td>0\.0001<\/td><td>0\.0003<\/td>/);
-    expect(html).toMatch(/<td>best_val_loss<\/td><td class="num">0\.21<\/td><td class="num">0\.29<\/td><td class="num nowrap"><span class="delta">-0\.08, -27\.6%<\/span>/);
+    expect(html).toMatch(/<td>best_val_loss<\/td><td class="num">0\.21<\/td><td class="num">0\.29<\/td><td class="num nowrap"><span class="delta better" title="better">-0\.08, -27\.6%<\/span>/);
     expect(data.runs[0]).toMatchObject({ id: B, experiment: "eyes", status: "succeeded" });
     expect(data.runs[0]?.metrics["evaluate.images"]).toBe(8);
   });
@@ -180,7 +180,7 @@ describe("mu-pipe compare --format html", () => {
     expect(loss.x).toMatchObject({ min: 1, max: 5 });
     expect(chart(data, "threshold/f1").markers.map((m) => m.x)).toEqual([0.4, 0.6]);
     expect(html).toMatch(/<code>stages\.finetune2\.params\.optimizer\.lr<\/code><\/td><td>0\.0001<\/td><td>0\.0003<\/td>/);
-    expect(html).toContain('<td class="num">0.29</td><td class="num">0.21 <span class="delta">(-0.08, -27.6%)</span></td>');
+    expect(html).toContain('<td class="num">0.29</td><td class="num">0.21 <span class="delta better" title="better">(-0.08, -27.6%)</span></td>');
   });
 
   it("writes to --out, which only html takes", async () => {
