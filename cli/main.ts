@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   runs: { summary: "list runs with status and headline metrics", load: async () => (await import("./commands/runs.js")).runsCommand },
   show: { summary: "show one run: stages, reasons, metrics", load: async () => (await import("./commands/show.js")).showCommand },
   compare: { summary: "compare runs: differing params, metric deltas", load: async () => (await import("./commands/compare.js")).compareCommand },
+  sweep: { summary: "a sweep's results: one row per setup, mean ± std over folds", load: async () => (await import("./commands/sweep.js")).sweepCommand },
   report: { summary: "write a run's report.html (curves, metrics, overlays, stage times)", load: async () => (await import("./commands/report.js")).reportCommand },
   gc: { summary: "remove store entries no run references", load: async () => (await import("./commands/gc.js")).gcCommand },
   verify: { summary: "check every stored artifact against its manifest", load: async () => (await import("./commands/verify.js")).verifyCommand },
