@@ -35,24 +35,36 @@ export async function loadSweep(file: string, options: LoadSweepOptions): Promis
   // A file that cannot be read or parsed: the ordinary loader reports it.
   if (!tree || tree.kind !== "map") return null;
   const spec = readSweepSpec(tree.entries.get(SWEEP_KEY)?.value, options, diagnostics);
-  if (diagnostics.length > 0) throw new MuPipeError({ reason: "config-invalid", diagnostics });
-  if (!spec) return null;
+  if (!spec) {
+    if (diagnostics.length > 0) throw new MuPipeError({ reason: "config-invalid", diagnostics });
+    return null;
+  }
 
   const { keys, combinations } = expandSweep(spec);
   const runs: SweepRun[] = [];
+  // Problems of the sweep itself first, then each combination's (the axes that were fine still expand).
   const problems = new Map<string, Diagnostic>();
-  let firstFailure: MuPipeError | null = null;
+  const add = (d: Diagnostic): void => void problems.set(JSON.stringify([d.span?.file, d.span?.start, d.keyPath, d.message]), d);
+  diagnostics.forEach(add);
   for (const combination of combinations) {
     try {
       const config = await loadExperiment(file, { overrides: options.overrides, assignments: combination.assignments, registry: options.registry, cwd: options.cwd });
       runs.push({ ...combination, config });
     } catch (error) {
       if (!(error instanceof MuPipeError) || error.failure.reason !== "config-invalid") throw error;
-      firstFailure ??= error;
       // A bad value shows up in every combination that uses it: report it once.
-      for (const d of error.failure.diagnostics) problems.set(JSON.stringify([d.span?.file, d.span?.start, d.keyPath, d.message]), d);
+      error.failure.diagnostics.forEach(add);
     }
   }
-  if (firstFailure) throw new MuPipeError({ reason: "config-invalid", diagnostics: [...problems.values()] });
+  if (problems.size > 0) throw new MuPipeError({ reason: "config-invalid", diagnostics: inReadingOrder([...problems.values()]) });
   return { keys, runs };
+}
+
+/** By file (in order of first mention), then line and column. */
+function inReadingOrder(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const files = [...new Set(diagnostics.map((d) => d.span?.file ?? d.file))];
+  const rank = (d: Diagnostic): number => files.indexOf(d.span?.file ?? d.file);
+  return [...diagnostics].sort(
+    (a, b) => rank(a) - rank(b) || (a.span?.start.line ?? 0) - (b.span?.start.line ?? 0) || (a.span?.start.column ?? 0) - (b.span?.start.column ?? 0),
+  );
 }
