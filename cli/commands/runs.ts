@@ -13,13 +13,15 @@ const usage = `usage: mu-pipe runs [options]
   --format table|json    output format (default: table)
   --metric <stage.name>  a metric column to show (repeatable); default: up to three
                          whose name contains f1, dice or loss
-  --limit <n>            show only the newest n runs`;
+  --limit <n>            show only the newest n runs
+  --sweep <sweep>        only the runs of this sweep (latest, an id or prefix, an experiment name)`;
 
 const options = {
   "runs-dir": { type: "string", default: "runs" },
   format: { type: "string", default: "table" },
   metric: { type: "string", multiple: true },
   limit: { type: "string" },
+  sweep: { type: "string" },
 } as const;
 
 export const runsCommand: Command = {
@@ -31,6 +33,11 @@ export const runsCommand: Command = {
     if (positionals.length > 0) throw new MuPipeError({ reason: "usage", message: `unexpected argument ${positionals[0]}`, hint: usage });
     const format = formatOption(values.format, ["table", "json"], usage);
     let runs = await listRuns(path.resolve(io.cwd, values["runs-dir"]));
+    if (values.sweep !== undefined) {
+      const { resolveSweep } = await import("../../pipeline/sweep/sweep-record.js");
+      const sweep = await resolveSweep(path.resolve(io.cwd, values["runs-dir"]), values.sweep);
+      runs = runs.filter((run) => run.record?.sweep?.id === sweep.id);
+    }
     if (values.limit !== undefined) {
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) {

@@ -6,7 +6,7 @@ import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
 import type { SortDirection } from "../../pipeline/sweep/aggregate.js";
-import { listSweeps, resolveSweep } from "../../pipeline/sweep/sweep-record.js";
+import { findSweep, listSweeps, resolveSweep } from "../../pipeline/sweep/sweep-record.js";
 import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { relativePath } from "../output/format.js";
@@ -100,4 +100,17 @@ function parseSort(value: string | undefined, metrics: readonly string[]): { met
   const match = /^(.+?)(?::(asc|desc))?$/.exec(value);
   if (!match?.[1]) throw new MuPipeError({ reason: "usage", message: `--sort must be <stage.metric>[:asc|desc], not ${value}`, hint: usage });
   return match[2] === undefined ? { metric: match[1] } : { metric: match[1], direction: match[2] as SortDirection };
+}
+
+/**
+ * For `show` and `compare`: when their first argument is a sweep id, they show the
+ * sweep's table (with `sweep show`'s options); null otherwise.
+ */
+export async function showIfSweep(argv: readonly string[], io: CommandIO): Promise<number | null> {
+  const [first] = argv;
+  if (first === undefined || first.startsWith("-")) return null;
+  const at = argv.indexOf("--runs-dir");
+  const runsDir = path.resolve(io.cwd, (at >= 0 ? argv[at + 1] : undefined) ?? "runs");
+  if (!(await findSweep(runsDir, first))) return null;
+  return sweepCommand.run(["show", ...argv], io);
 }
