@@ -108,10 +108,11 @@ function metricAgainstParam(table: SweepTable, metric: string, key: string, shor
       .filter((row) => row.metrics[metric] !== undefined)
       .map((row) => ({ x: xOf(row.values[key]), summary: row.metrics[metric] as NonNullable<ResultRow["metrics"][string]> }))
       .sort((a, b) => a.x - b.x);
-    series.push({ label: setting === "" ? metric : setting, x: points.map((p) => p.x), y: points.map((p) => p.summary.mean), colour, dash: 0 });
+    const name = setting === "" ? metric : setting;
+    series.push({ label: name, x: points.map((p) => p.x), y: points.map((p) => p.summary.mean), colour, dash: 0 });
     for (const p of points) {
       if (p.summary.std === null) continue;
-      series.push({ label: `${setting} ± std`, x: [p.x, p.x], y: [p.summary.mean - p.summary.std, p.summary.mean + p.summary.std], colour, dash: 0, errorBar: true });
+      series.push({ label: `${name} ± std`, x: [p.x, p.x], y: [p.summary.mean - p.summary.std, p.summary.mean + p.summary.std], colour, dash: 0, errorBar: true });
     }
   });
   const positive = numeric && (sorted as number[]).every((v) => v > 0);
