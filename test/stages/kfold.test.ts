@@ -1,8 +1,11 @@
 /** k-fold splits through the real load stage: subject-disjoint folds, every image tested exactly once. */
+import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkSplitFractions } from "../../stages/data/load-params.js";
 import { assignFolds } from "../../stages/data/split.js";
+import type { DatasetManifest } from "../../stages/data/dataset-manifest.js";
+import { EngineRig } from "../pipeline/engine-rig.js";
 import { runLoad, tempDir, writeBinaryMask, writeImage } from "./load-fixtures.js";
 
 const FOLDS = 5;
@@ -69,5 +72,29 @@ describe("k-fold split in the load stage", () => {
     expect(() => checkSplitFractions({ ...base, folds: 5 })).toThrow("split.folds 5 needs split.fold (which of folds 0..4 is the test split)");
     expect(() => checkSplitFractions({ ...base, folds: 5, fold: 5 })).toThrow("split.fold must be below split.folds (0..4), got fold 5 of 5");
     expect(() => checkSplitFractions({ ...base, folds: 5, fold: 0, file: "s.csv" })).toThrow("split.folds and split.file cannot be used together");
+  });
+});
+
+describe("cross-validation through mu-pipe run", () => {
+  it("runs one load per fold with --cv, testing every item in exactly one of them", async () => {
+    const rig = await EngineRig.create();
+    await rig.write("cv.yaml", "experiment: cv\nstages:\n  load:\n    uses: load\n    params:\n      source: { kind: synthetic, count: 12, min_size: 32, max_size: 40 }\n");
+    const result = await rig.cli("run", "cv.yaml", "--cv", "stages.load.params.split=3");
+    expect(result.code, result.err + result.out).toBe(0);
+    const runs = (await readdir(path.join(rig.dir, "runs"))).filter((name) => name.includes("[fold=")).sort();
+    expect(runs.map((name) => name.replace(/^\d{8}T\d{6}Z-/, ""))).toEqual(["cv[fold=0]", "cv[fold=1]", "cv[fold=2]"]);
+    const tested = await Promise.all(
+      runs.map(async (name) => {
+        const manifest = JSON.parse(await readFile(path.join(rig.dir, "runs", name, "artifacts/load/dataset/manifest.json"), "utf8")) as DatasetManifest;
+        return manifest.items.filter((item) => item.split === "test").map((item) => item.id);
+      }),
+    );
+    const all = tested.flat();
+    expect(all).toHaveLength(12);
+    expect(new Set(all).size).toBe(12);
+    expect(tested.map((ids) => ids.length)).toEqual([4, 4, 4]);
+    const shown = await rig.cli("sweep", "show", "--metric", "load.test");
+    expect(shown.out.split("\n").slice(1)).toEqual(["  runs  status  load.test", "   3/3  ok          4 ± 0", ""]);
+    await rig.cleanup();
   });
 });
