@@ -121,7 +121,8 @@ export interface RunSweepEntry {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
-export type SweepStatus = "running" | "succeeded" | "failed" | "interrupted";
+/** `died`: never written; readers say it of a `running` sweep whose process is gone (killed, machine restarted). */
+export type SweepStatus = "running" | "succeeded" | "failed" | "interrupted" | "died";
 
 /** `runs/.sweeps/<id>.json`: one sweep's combinations and the run each became, rewritten atomically as they finish. */
 export interface SweepRecord {
@@ -134,6 +135,9 @@ export interface SweepRecord {
   readonly status: SweepStatus;
   readonly startedAt: string;
   readonly finishedAt: string | null;
+  /** The process running it and its host, so readers can tell a live sweep from one that was killed. */
+  readonly pid?: number;
+  readonly hostname?: string;
   /** The swept param paths; `repeat` ones (folds, seeds) are averaged over in results, not given a row each. */
   readonly keys: readonly { readonly key: string; readonly short: string; readonly repeat: boolean }[];
   readonly combinations: readonly SweepCombinationEntry[];

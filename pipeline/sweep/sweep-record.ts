@@ -4,6 +4,7 @@
  * each one ends, so an interrupted sweep still shows what it did not get to.
  */
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { MuPipeError } from "../failure.js";
 import type { RunStatus, SweepCombinationEntry, SweepRecord, SweepStatus } from "../formats.js";
@@ -56,6 +57,8 @@ export class SweepLog {
       status: "running",
       startedAt: now.toISOString(),
       finishedAt: null,
+      pid: process.pid,
+      hostname: os.hostname(),
       keys: options.keys,
       combinations: options.combinations.map((c) => ({ label: c.label, values: c.values, runId: null, status: "pending" })),
     };
@@ -87,7 +90,7 @@ export async function listSweeps(runsDir: string): Promise<SweepRecord[]> {
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     try {
       const value = JSON.parse(await fs.readFile(path.join(dir, name), "utf8")) as Partial<SweepRecord> | null;
-      if (value?.version === 1 && typeof value.id === "string" && Array.isArray(value.combinations)) records.push(value as SweepRecord);
+      if (value?.version === 1 && typeof value.id === "string" && Array.isArray(value.combinations)) records.push(withLiveness(value as SweepRecord));
     } catch {
       // Claimed but not yet written, or half-written: not a sweep to show.
     }
@@ -127,4 +130,20 @@ export async function resolveSweep(runsDir: string, query = "latest"): Promise<S
 export async function findSweep(runsDir: string, query: string): Promise<SweepRecord | null> {
   const sweeps = await listSweeps(runsDir);
   return sweeps.find((s) => s.id === query) ?? null;
+}
+
+/** A `running` sweep whose process is gone from this host `died`; on another host we cannot tell. */
+function withLiveness(record: SweepRecord): SweepRecord {
+  if (record.status !== "running" || record.pid === undefined || record.hostname !== os.hostname() || isAlive(record.pid)) return record;
+  return { ...record, status: "died" };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
