@@ -59,7 +59,8 @@ export function heading(table: SweepTable): string {
   const total = sweep.combinations.length;
   const repeats = table.repeats.map((k) => k.short).join(", ");
   const spread = repeats ? `; metrics: mean ± sample std (n-1) over ${repeats}` : "";
-  const sorted = table.sort ? `; sorted by ${table.sort.metric} (${table.sort.direction === "asc" ? "lower" : "higher"} is better), * best` : "";
+  const marked = table.rows.length > 1 ? ", * best" : "";
+  const sorted = table.sort ? `; sorted by ${table.sort.metric} (${table.sort.direction === "asc" ? "lower" : "higher"} is better)${marked}` : "";
   return `sweep ${sweep.id} (${sweep.status}): ${total} run${total === 1 ? "" : "s"}${spread}${sorted}`;
 }
 
