@@ -70,6 +70,12 @@ export const verbs: Readonly<Record<string, Verb>> = {
     examples: ["mu-pipe compare latest~1 latest", "mu-pipe compare latest~1 latest --changed-only --format html   # a page with curves overlaid"],
     load: async () => (await import("./commands/compare.js")).compareCommand,
   },
+  sweep: {
+    summary: "a sweep's results: one row per setup, mean ± std over folds",
+    description: "Shows a sweep's results: a row per combination of swept values, each metric as mean ± sample std over the folds or seeds of that combination, the best row marked; `sweep list` lists the sweeps.",
+    examples: ["mu-pipe sweep show                               # the latest sweep", "mu-pipe sweep show eyes-dev-cv --format html     # a page: table, metric against each swept param, curves"],
+    load: async () => (await import("./commands/sweep.js")).sweepCommand,
+  },
   report: {
     summary: "write a run's report.html (curves, metrics, overlays, stage times)",
     description: "Writes (again) a run's report.html: one self-contained page with its metrics, curves, overlays and stage times.",

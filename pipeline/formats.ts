@@ -121,6 +121,49 @@ export interface RunRecord {
    */
   readonly processStart?: string | null;
   readonly stages: readonly StageRunEntry[];
+  /** Present when the run is one combination of a sweep (an optional field: version 1 readers ignore it). */
+  readonly sweep?: RunSweepEntry;
+}
+
+/** Which sweep a run belongs to and what it set. */
+export interface RunSweepEntry {
+  /** The sweep's id: its record is `runs/.sweeps/<id>.json`. */
+  readonly id: string;
+  /** The combination's name, e.g. `lr=1e-3,loss=dice` (the run folder ends in `[<label>]`). */
+  readonly label: string;
+  /** Param path -> the value this run used, for every swept key. */
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** `died`: never written; readers say it of a `running` sweep whose process is gone (killed, machine restarted). */
+export type SweepStatus = "running" | "succeeded" | "failed" | "interrupted" | "died";
+
+/** `runs/.sweeps/<id>.json`: one sweep's combinations and the run each became, rewritten atomically as they finish. */
+export interface SweepRecord {
+  readonly version: 1;
+  readonly id: string;
+  readonly experiment: string;
+  readonly configFile: string;
+  readonly argv: readonly string[];
+  /** `failed` when any combination failed (the others still ran). */
+  readonly status: SweepStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** The process running it and its host, so readers can tell a live sweep from one that was killed. */
+  readonly pid?: number;
+  readonly hostname?: string;
+  /** The swept param paths; `repeat` ones (folds, seeds) are averaged over in results, not given a row each. */
+  readonly keys: readonly { readonly key: string; readonly short: string; readonly repeat: boolean }[];
+  readonly combinations: readonly SweepCombinationEntry[];
+}
+
+export interface SweepCombinationEntry {
+  readonly label: string;
+  readonly values: Readonly<Record<string, unknown>>;
+  /** The run folder's name; null until the combination starts. */
+  readonly runId: string | null;
+  /** `pending` until it starts; then its run's status as it ended. */
+  readonly status: RunStatus | "pending";
 }
 
 /** `runs/<id>/metrics.json`: every stage's metrics, namespaced by stage id. */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { processStartTime, writeFileAtomic } from "./store/atomic-file.js";
 import { replaceSymlink } from "./symlink.js";
-import type { RunMetrics, RunRecord, RunStatus, StageRunEntry } from "./formats.js";
+import type { RunMetrics, RunRecord, RunStatus, RunSweepEntry, StageRunEntry } from "./formats.js";
 import type { Metrics } from "./stage.js";
 
 export const RUN_FILE = "run.json";
@@ -24,6 +24,8 @@ export interface RunDirectoryOptions {
   readonly resolvedConfig: Readonly<Record<string, unknown>>;
   readonly argv: readonly string[];
   readonly stages: readonly { readonly id: string; readonly uses: string }[];
+  /** For one combination of a sweep: the folder is named `<stamp>-<experiment>[<label>]`. */
+  readonly sweep?: RunSweepEntry;
   readonly now?: Date;
 }
 
@@ -47,14 +49,15 @@ export class RunDirectory {
     const now = options.now ?? new Date();
     await fs.mkdir(options.runsDir, { recursive: true });
     const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-    let id = `${stamp}-${options.experiment}`;
+    const label = options.sweep ? `[${options.sweep.label}]` : "";
+    let id = `${stamp}-${options.experiment}${label}`;
     for (let suffix = 2; ; suffix += 1) {
       try {
         await fs.mkdir(path.join(options.runsDir, id));
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        id = `${stamp}-${options.experiment}-${suffix}`;
+        id = `${stamp}-${options.experiment}-${suffix}${label}`;
       }
     }
     const dir = path.join(options.runsDir, id);
@@ -73,6 +76,7 @@ export class RunDirectory {
       pid: process.pid,
       hostname: os.hostname(),
       processStart: processStartTime(process.pid),
+      ...(options.sweep ? { sweep: options.sweep } : {}),
       stages: options.stages.map((s) => ({
         id: s.id,
         uses: s.uses,

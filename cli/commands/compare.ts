@@ -22,7 +22,9 @@ const usage = `usage: mu-pipe compare <run> <run>... [options]
   --format table|md|json|html   output format (default: table); md gives GitHub markdown tables,
                                 html a page with the runs' training curves drawn over each other
   --changed-only                only metrics (and environment values) that differ between the runs
-  --out <file>                  where --format html writes (default: <runs-dir>/compare-<run>-vs-<run>.html)`;
+  --out <file>                  where --format html writes (default: <runs-dir>/compare-<run>-vs-<run>.html)
+
+Given a sweep id, compares all its runs in one table (as mu-pipe sweep show).`;
 
 const options = {
   "runs-dir": { type: "string", default: "runs" },
@@ -36,6 +38,8 @@ export const compareCommand: Command = {
   summary: "compare runs: differing params, metric deltas",
   usage,
   async run(argv, io) {
+    const sweep = await (await import("./sweep.js")).showIfSweep(argv, io); // a sweep id: its results table
+    if (sweep !== null) return sweep;
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const format = formatOption(values.format, ["table", "md", "json", "html"], usage);
     if (positionals.length < 2) throw new MuPipeError({ reason: "usage", message: "compare needs at least two runs", hint: usage });

@@ -16,14 +16,8 @@ import { openExperimentStore } from "../store-session.js";
 import { planProblems } from "../../pipeline/preflight.js";
 import { printPlan, printPlanProblems } from "./status.js";
 import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
+import { withFilledParams } from "../resolved-config.js";
 import type { StageRegistry } from "../../pipeline/registry.js";
-
-/** The resolved document with every stage's params as the stage saw them (defaults filled), so `compare` sees default changes too. */
-function withFilledParams(config: ExperimentConfig): Record<string, unknown> {
-  const written = (config.resolved.stages ?? {}) as Record<string, Record<string, unknown>>;
-  const stages = Object.fromEntries(config.stages.map((s) => [s.id, { ...written[s.id], params: s.params }]));
-  return { ...config.resolved, stages };
-}
 
 const usage = `usage: mu-pipe run <experiment.yaml> [options]
 
@@ -33,7 +27,15 @@ const usage = `usage: mu-pipe run <experiment.yaml> [options]
   --until <stage>        run this stage and everything upstream of it
   --force <stage>        run this stage even if a cached result exists (repeatable)
   --force-all            run every selected stage
-  --dry-run              show what would run, and why, without running anything`;
+  --dry-run              show what would run, and why, without running anything
+
+Sweeps (see README, "Sweeps and cross-validation"):
+  --sweep key.path=v1,v2 one run per value (repeatable: every combination), e.g.
+                         --sweep stages.finetune2.params.optimizer.lr=1e-3,1e-4
+  --cv key.path=K        K-fold cross-validation over the param object at key.path
+                         (it takes folds and fold), e.g. --cv stages.load.params.split=5
+  --yes                  run a sweep of more than 64 runs
+  --fail-fast            stop a sweep at its first failed run (default: run the others)`;
 
 const options = {
   set: { type: "string", multiple: true },
@@ -43,6 +45,10 @@ const options = {
   force: { type: "string", multiple: true },
   "force-all": { type: "boolean" },
   "dry-run": { type: "boolean" },
+  sweep: { type: "string", multiple: true },
+  cv: { type: "string", multiple: true },
+  yes: { type: "boolean" },
+  "fail-fast": { type: "boolean" },
 } as const;
 
 export const runCommand: Command = {
@@ -52,6 +58,23 @@ export const runCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
+    const { openSweep } = await import("../sweep-session.js");
+    const sweep = await openSweep(file ?? "", values, io);
+    if (sweep) {
+      const { runSweep } = await import("../sweep-run.js");
+      const selection = { only: values.only, from: values.from, until: values.until };
+      const force = values["force-all"] ? "all" : new Set(values.force ?? []);
+      return runSweep(sweep.loaded, sweep.registry, {
+        selection,
+        force,
+        dryRun: values["dry-run"] ?? false,
+        yes: values.yes ?? false,
+        failFast: values["fail-fast"] ?? false,
+        argv: ["run", ...argv],
+        usage,
+        writeReport: (dir, logger) => writeReportOrWarn(dir, sweep.registry, logger, io.cwd),
+      }, io);
+    }
     const session = await openExperiment(file ?? "", values.set ?? [], io);
     const { graph, config } = session;
     const selected = selectStages(graph, { only: values.only, from: values.from, until: values.until });

@@ -20,6 +20,7 @@ const usage = `usage: mu-pipe runs [<experiment>] [options]
   --sort <stage.name>    best first by this metric (higher first, or lower first for a
                          loss or error); runs without it last
   --limit <n>            show only the first n runs (the columns stay those of all runs)
+  --sweep <sweep>        only the runs of this sweep (latest, an id or prefix, an experiment name)
 
 \`mu-pipe runs rm --help\` tells how to delete runs.`;
 
@@ -29,6 +30,7 @@ const options = {
   metric: { type: "string", multiple: true },
   sort: { type: "string" },
   limit: { type: "string" },
+  sweep: { type: "string" },
 } as const;
 
 export const runsCommand: Command = {
@@ -41,6 +43,11 @@ export const runsCommand: Command = {
     const format = formatOption(values.format, ["table", "json"], usage);
     const runsDir = path.resolve(io.cwd, values["runs-dir"]);
     let runs = await listRuns(runsDir);
+    if (values.sweep !== undefined) {
+      const { resolveSweep } = await import("../../pipeline/sweep/sweep-record.js");
+      const sweep = await resolveSweep(runsDir, values.sweep);
+      runs = runs.filter((run) => run.record?.sweep?.id === sweep.id);
+    }
     const experiment = positionals[0];
     if (experiment !== undefined) {
       const names = [...new Set(runs.map((run) => run.experiment))];

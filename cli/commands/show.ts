@@ -9,7 +9,9 @@ const usage = `usage: mu-pipe show [<run>] [options]
   <run>                  latest (default), latest~1, a run folder name or unique prefix,
                          an experiment name (its newest run), or a path to a run folder
   --runs-dir <dir>       where runs live (default: runs)
-  --format text|json     output format (default: text)`;
+  --format text|json     output format (default: text)
+
+Given a sweep id, shows the sweep's results (as mu-pipe sweep show).`;
 
 const options = {
   "runs-dir": { type: "string", default: "runs" },
@@ -21,6 +23,8 @@ export const showCommand: Command = {
   summary: "show one run: stages, reasons, metrics",
   usage,
   async run(argv, io) {
+    const sweep = await (await import("./sweep.js")).showIfSweep(argv, io); // a sweep id: its results table
+    if (sweep !== null) return sweep;
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const format = formatOption(values.format, ["text", "json"], usage);
     const dir = await singleRunArgument("show", positionals, values["runs-dir"], io.cwd, usage);

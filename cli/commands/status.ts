@@ -3,15 +3,19 @@ import { formatDiagnostic } from "../../pipeline/config/format-diagnostic.js";
 import type { Diagnostic } from "../../pipeline/failure.js";
 import { planRun, type StagePlan } from "../../pipeline/plan.js";
 import { planProblems } from "../../pipeline/preflight.js";
+import { planLines } from "../output/plan-text.js";
 import { previousFingerprints } from "../../pipeline/run-history.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { openExperiment } from "../experiment-session.js";
 import { openExperimentStore } from "../store-session.js";
+import { openSweep, type SweepSession } from "../sweep-session.js";
+import type { Selection } from "../../pipeline/graph.js";
 
-const usage = `usage: mu-pipe status <experiment.yaml> [--set key=value]... [--only S]... [--from S] [--until S] [--format text|json]
+const usage = `usage: mu-pipe status <experiment.yaml> [--set key=value]... [--sweep key=v1,v2]... [--cv key=K] [--only S]... [--from S] [--until S] [--format text|json]
 
-For each stage: whether a run would reuse its cached result or run it, and why.`;
+For each stage: whether a run would reuse its cached result or run it, and why.
+For a sweep: the same for every combination.`;
 
 const options = {
   set: { type: "string", multiple: true },
@@ -19,23 +23,12 @@ const options = {
   from: { type: "string" },
   until: { type: "string" },
   format: { type: "string", default: "text" },
+  sweep: { type: "string", multiple: true },
+  cv: { type: "string", multiple: true },
 } as const;
 
-const ACTION_WORDS: Record<StagePlan["action"], string> = {
-  reuse: "reuse",
-  run: "will run",
-  skip: "skip",
-  blocked: "blocked",
-};
-
 export function printPlan(plans: readonly StagePlan[], io: CommandIO): void {
-  const idWidth = Math.max(5, ...plans.map((p) => p.id.length));
-  const actionWidth = Math.max(...Object.values(ACTION_WORDS).map((w) => w.length));
-  for (const plan of plans) {
-    const [first, ...rest] = [...plan.reasons, ...(plan.resume ? [`resumes after ${plan.resume}`] : [])];
-    io.out(`${plan.id.padEnd(idWidth)}  ${ACTION_WORDS[plan.action].padEnd(actionWidth)}  ${first ?? ""}`);
-    for (const reason of rest) io.out(`${"".padEnd(idWidth)}  ${"".padEnd(actionWidth)}  ${reason}`);
-  }
+  for (const line of planLines(plans)) io.out(line);
 }
 
 /** Problems the cached results already show for stages that will run (pipeline/preflight.ts). */
@@ -56,6 +49,8 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
+    const sweep = await openSweep(file ?? "", values, io);
+    if (sweep) return printSweepStatus(sweep, { only: values.only, from: values.from, until: values.until }, values.format === "json", io);
     const { graph, config } = await openExperiment(file ?? "", values.set ?? [], io);
     const selected = selectStages(graph, { only: values.only, from: values.from, until: values.until });
     const { store, digestExternal, saveDigestCache } = await openExperimentStore(config.settings.storeDir);
@@ -71,3 +66,18 @@ export const statusCommand: Command = {
     return 0;
   },
 };
+
+async function printSweepStatus(sweep: SweepSession, selection: Selection, json: boolean, io: CommandIO): Promise<number> {
+  const { planSweep } = await import("../sweep-plan.js");
+  const { sweepPlanText } = await import("../output/sweep-plan-text.js");
+  const sessions = new Map<string, ReturnType<typeof openExperimentStore>>();
+  const open = (dir: string): ReturnType<typeof openExperimentStore> => {
+    const session = sessions.get(dir) ?? openExperimentStore(dir);
+    sessions.set(dir, session);
+    return session;
+  };
+  const plans = await planSweep(sweep.loaded, sweep.registry, selection, new Set(), open);
+  for (const session of sessions.values()) await (await session).saveDigestCache();
+  io.out(json ? JSON.stringify(plans, null, 2) : sweepPlanText(sweep.loaded, plans));
+  return 0;
+}

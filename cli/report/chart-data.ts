@@ -16,6 +16,8 @@ export interface PageSeries {
   readonly colour: number;
   /** Index into the page's dash patterns; 0 is a solid line. */
   readonly dash: number;
+  /** A spread drawn as a thin vertical bar (e.g. mean ± std over folds), left out of the legend. */
+  readonly errorBar?: boolean;
 }
 
 export interface PageMarker {
@@ -27,7 +29,8 @@ export interface PageMarker {
 
 export interface PageChart {
   readonly title: string;
-  readonly x: ChartAxis;
+  /** With `categories`, x values are indexes into them (a swept param of strings), labelled by name. */
+  readonly x: ChartAxis & { readonly categories?: readonly string[] };
   readonly y: ChartAxis;
   readonly series: readonly PageSeries[];
   readonly markers: readonly PageMarker[];
@@ -42,7 +45,7 @@ export interface PageRun {
 
 export interface PageData {
   readonly version: 1;
-  readonly kind: "run" | "comparison";
+  readonly kind: "run" | "comparison" | "sweep";
   readonly runs: readonly PageRun[];
   /** `<stage id>/<chart id>` -> chart. */
   readonly charts: Readonly<Record<string, PageChart>>;

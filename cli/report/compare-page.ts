@@ -79,7 +79,7 @@ export function runNames(runs: readonly RunSummary[]): string[] {
 }
 
 /** stage id -> chart id -> each run's chart, in the order the runs' stages first show them. */
-function chartGroups(sections: readonly (readonly StageSections[])[]): Map<string, Map<string, (ReportChart | undefined)[]>> {
+export function chartGroups(sections: readonly (readonly StageSections[])[]): Map<string, Map<string, (ReportChart | undefined)[]>> {
   const groups = new Map<string, Map<string, (ReportChart | undefined)[]>>();
   sections.forEach((stages, run) => {
     for (const stage of stages) {

@@ -83,6 +83,10 @@ export const PAGE_SCRIPT = `
     if (spec.max !== undefined) a.max = spec.max;
     if (spec.integer) a.ticks = { precision: 0 };
     if (spec.scale === "log") a.ticks = { callback: logTick };
+    if (spec.categories) {
+      a.offset = true;
+      a.ticks = { stepSize: 1, callback: function (v) { return spec.categories[v] !== undefined ? spec.categories[v] : ""; } };
+    }
     return a;
   }
   // A log axis labels 1, 2, 3 and 5 times a power of ten; Chart.js would label every minor tick.
@@ -113,8 +117,9 @@ export const PAGE_SCRIPT = `
         borderColor: colour(s.colour),
         backgroundColor: colour(s.colour),
         borderDash: dashes[s.dash % dashes.length],
-        borderWidth: 2,
-        pointRadius: s.x.length > 40 ? 0 : 2.5,
+        pointRadius: s.errorBar ? 0 : s.x.length > 40 ? 0 : 2.5,
+        borderWidth: s.errorBar ? 1.5 : 2,
+        errorBar: s.errorBar === true,
         clip: 6,
         spanGaps: false
       };
@@ -144,7 +149,7 @@ export const PAGE_SCRIPT = `
         scales: { x: axis(spec.x), y: axis(spec.y) },
         plugins: {
           title: { display: true, text: spec.title, font: { size: 13 } },
-          legend: { position: "bottom", labels: { usePointStyle: true, pointStyleWidth: 28, boxHeight: 8, generateLabels: legendLabels } }
+          legend: { position: "bottom", labels: { usePointStyle: true, pointStyleWidth: 28, boxHeight: 8, generateLabels: legendLabels, filter: function (item, data) { return !data.datasets[item.datasetIndex].errorBar; } } }
         }
       }
     });

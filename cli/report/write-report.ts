@@ -12,6 +12,10 @@ import { writeFileAtomic } from "../../pipeline/store/atomic-file.js";
 import type { Comparison } from "../output/comparison.js";
 import { readRun, type RunSummary } from "../run-lookup.js";
 import { renderComparisonPage } from "./compare-page.js";
+import { readRunConfig } from "../compare-runs.js";
+import type { SweepTable } from "../output/sweep-table.js";
+import type { SweepResults } from "../sweep-results.js";
+import { renderSweepPage } from "./sweep-page.js";
 import { collectRunReport } from "./run-report.js";
 import { renderRunPage } from "./run-page.js";
 import { collectStageSections } from "./stage-sections.js";
@@ -37,6 +41,19 @@ export interface ComparisonPageRequest {
 export async function writeComparisonPage(out: string, request: ComparisonPageRequest): Promise<void> {
   const sections = await Promise.all(request.runs.map((run, i) => collectStageSections(run, request.configs[i] ?? null, request.registry)));
   await writeHtml(out, await renderComparisonPage({ comparison: request.comparison, runs: request.runs, sections }));
+}
+
+export interface SweepPageRequest {
+  readonly table: SweepTable;
+  readonly results: SweepResults;
+  readonly registry: StageRegistry;
+}
+
+export async function writeSweepPage(out: string, request: SweepPageRequest): Promise<void> {
+  const sections = await Promise.all(
+    request.results.runs.map(async (run) => (run ? collectStageSections(run, await readRunConfig(run.dir), request.registry) : [])),
+  );
+  await writeHtml(out, await renderSweepPage({ table: request.table, results: request.results, sections }));
 }
 
 /** `<runsDir>/compare-<a>-vs-<b>.html`; with more runs, `...-and-<n>-more.html`. */

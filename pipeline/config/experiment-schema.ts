@@ -21,6 +21,9 @@ export const STAGE_ID_PATTERN = "^[a-z][a-z0-9_-]*$";
 /** `stage` or `stage.output`; the output is everything after the first dot. */
 export const INPUT_REF_PATTERN = "^[a-z][a-z0-9_-]*(\\.[A-Za-z0-9_][A-Za-z0-9._-]*)?$";
 
+/** The top-level key of an experiment's sweep (pipeline/sweep/): read apart, never part of a run's config. */
+export const SWEEP_KEY = "sweep";
+
 export const JSON_SCHEMA_DRAFT_07 = "http://json-schema.org/draft-07/schema#";
 
 export function buildExperimentSchema(registry: StageRegistry): JsonSchema {
@@ -43,6 +46,7 @@ export function buildExperimentSchema(registry: StageRegistry): JsonSchema {
         description: "Another experiment file (relative to this one) whose settings and stages this file changes.",
       },
       settings: settingsSchema(registry.runtime),
+      [SWEEP_KEY]: sweepSchema(),
       stages: {
         type: "object",
         description: "The stages, by id, in the order they are listed.",
@@ -61,6 +65,29 @@ export function buildExperimentSchema(registry: StageRegistry): JsonSchema {
 /** The schema as the JSON text published in the repository (stable, ends with a newline). */
 export function renderExperimentSchema(registry: StageRegistry): string {
   return `${JSON.stringify(buildExperimentSchema(registry), null, 2)}\n`;
+}
+
+/** For editors; the loader checks a sweep itself (pipeline/sweep/sweep-spec.ts), pointing at the spot. */
+function sweepSchema(): JsonSchema {
+  return {
+    type: "object",
+    description:
+      "Many runs from this file: `<param path>: [values]` (as --set takes them) runs every combination; `include: [{path: value, ...}]` lists combinations; `cv: { param: <path>, folds: K }` runs K folds, setting `<path>.folds` and `<path>.fold`.",
+    properties: {
+      include: { type: "array", minItems: 1, items: { type: "object" }, description: "Explicit combinations, each a map of param path -> value." },
+      cv: {
+        type: "object",
+        required: ["param", "folds"],
+        additionalProperties: false,
+        description: "k-fold cross-validation over a param object that takes `folds` and `fold` (e.g. stages.load.params.split).",
+        properties: {
+          param: { type: "string", description: "Path of the param object, e.g. stages.load.params.split." },
+          folds: { type: "integer", minimum: 2, description: "How many folds; every fold runs once as the test split." },
+        },
+      },
+    },
+    additionalProperties: { type: "array", minItems: 1, description: "Values of this param path, one run each." },
+  };
 }
 
 function settingsSchema(runtime: RuntimeChoices): JsonSchema {

@@ -11,13 +11,16 @@ import { MuPipeError, type Diagnostic } from "../failure.js";
 import type { StageRegistry } from "../registry.js";
 import type { ExperimentConfig, InputRef, StageConfig } from "./experiment.js";
 import { readExperimentTree } from "./extends-chain.js";
-import { OVERRIDE_SOURCE, applyOverrides } from "./overrides.js";
+import { OVERRIDE_SOURCE, applyAssignments, applyOverrides, type Assignment } from "./overrides.js";
+import { SWEEP_KEY } from "./experiment-schema.js";
 import { validateAgainstSchema } from "./schema-errors.js";
 import { findNode, spanOfValue, toPlain, type TreeNode } from "./source-tree.js";
 
 export interface LoadExperimentOptions {
   /** `--set key.path=value` overrides, applied in order after `extends:`. */
   readonly overrides: readonly string[];
+  /** Values set after the overrides (one combination of a sweep), each located where it was written. */
+  readonly assignments?: readonly Assignment[];
   readonly registry: StageRegistry;
   /** Relative paths (the file, `runs_dir`, `store`) resolve against it; default `process.cwd()`. */
   readonly cwd?: string;
@@ -47,8 +50,9 @@ export async function loadExperiment(file: string, options: LoadExperimentOption
   const absoluteFile = path.resolve(cwd, file);
   const diagnostics: Diagnostic[] = [];
   const { tree: merged, files } = await readExperimentTree(absoluteFile, cwd, diagnostics);
-  const tree = applyOverrides(merged, options.overrides, diagnostics);
-  if (!tree) throw invalid(diagnostics, files, options.overrides);
+  const overridden = applyOverrides(merged && withoutSweep(merged), options.overrides, diagnostics);
+  if (!overridden) throw invalid(diagnostics, files, options.overrides);
+  const tree = applyAssignments(overridden, options.assignments ?? [], diagnostics);
 
   const resolved = toPlain(tree);
   const data = structuredClone(resolved);
@@ -62,6 +66,14 @@ export async function loadExperiment(file: string, options: LoadExperimentOption
     tree,
     resolved: resolved as Record<string, unknown>,
   });
+}
+
+/** `sweep:` says which runs to make (pipeline/sweep/); each run's own config has none. */
+function withoutSweep(tree: TreeNode): TreeNode {
+  if (tree.kind !== "map" || !tree.entries.has(SWEEP_KEY)) return tree;
+  const entries = new Map(tree.entries);
+  entries.delete(SWEEP_KEY);
+  return { ...tree, entries };
 }
 
 /**

@@ -15,13 +15,13 @@ import { SourceText, type MapNode, type TreeNode } from "./source-tree.js";
 
 export const OVERRIDE_SOURCE = "--set";
 
-interface Segment {
+export interface Segment {
   readonly name: string;
   readonly span: SourceSpan;
 }
 
-interface Override {
-  readonly source: SourceText;
+/** A value to put at a key path, parsed already (a `--set`, or one value of a sweep). */
+export interface Assignment {
   readonly segments: readonly Segment[];
   readonly value: TreeNode;
 }
@@ -36,7 +36,34 @@ export function applyOverrides(tree: TreeNode | null, overrides: readonly string
   return result;
 }
 
-function parseOverride(text: string, diagnostics: Diagnostic[]): Override | null {
+/** Applies parsed assignments in order; a diagnostic about one points where its key was written. */
+export function applyAssignments(tree: TreeNode, assignments: readonly Assignment[], diagnostics: Diagnostic[]): TreeNode {
+  let result = tree;
+  for (const assignment of assignments) result = applyOverride(result, assignment, diagnostics) ?? result;
+  return result;
+}
+
+/**
+ * `a.b.c` written at `start..end` of `source` -> its segments, each with its own span;
+ * null (and a diagnostic) when a segment is empty.
+ */
+export function parseKeyPath(source: SourceText, start: number, end: number, diagnostics: Diagnostic[]): Segment[] | null {
+  const text = source.text.slice(start, end);
+  const segments: Segment[] = [];
+  let offset = start;
+  for (const name of text.split(".")) {
+    const at = offset;
+    offset += name.length + 1;
+    if (name.trim() === "") {
+      diagnostics.push({ span: source.span(at, at), file: source.file, keyPath: "", message: `empty key in \`${text}\`` });
+      return null;
+    }
+    segments.push({ name: name.trim(), span: source.span(at, at + name.length) });
+  }
+  return segments;
+}
+
+function parseOverride(text: string, diagnostics: Diagnostic[]): Assignment | null {
   const source = new SourceText(OVERRIDE_SOURCE, text);
   const problem = (start: number, end: number, message: string, hints?: string[]): null => {
     diagnostics.push({ span: source.span(start, end), file: OVERRIDE_SOURCE, keyPath: "", message, ...(hints ? { hints } : {}) });
@@ -48,30 +75,24 @@ function parseOverride(text: string, diagnostics: Diagnostic[]): Override | null
       "for example: --set stages.train.params.lr=3e-4",
     ]);
   }
-  const segments: Segment[] = [];
-  let offset = 0;
-  for (const name of text.slice(0, eq).split(".")) {
-    const start = offset;
-    offset += name.length + 1;
-    if (name.trim() === "") return problem(start, start, `empty key in \`${text.slice(0, eq)}\``);
-    segments.push({ name: name.trim(), span: source.span(start, start + name.length) });
-  }
+  const segments = parseKeyPath(source, 0, eq, diagnostics);
+  if (!segments) return null;
   if (segments[0]?.name === "extends") {
     return problem(0, eq, "`extends` cannot be set from the command line");
   }
   const parsed = parseYaml(source, eq + 1);
   diagnostics.push(...parsed.diagnostics);
-  return parsed.tree ? { source, segments, value: parsed.tree } : null;
+  return parsed.tree ? { segments, value: parsed.tree } : null;
 }
 
 /** The tree with the override applied, or null (and a diagnostic) when its path is impossible. */
-function applyOverride(root: TreeNode, override: Override, diagnostics: Diagnostic[]): TreeNode | null {
+function applyOverride(root: TreeNode, override: Assignment, diagnostics: Diagnostic[]): TreeNode | null {
   const { segments } = override;
   const problem = (depth: number, message: string, hints: string[] = []): null => {
     const segment = segments[depth];
     diagnostics.push({
       span: segment?.span ?? null,
-      file: OVERRIDE_SOURCE,
+      file: segment?.span.file ?? OVERRIDE_SOURCE,
       keyPath: segments
         .slice(0, depth + 1)
         .map((s) => s.name)

@@ -16,11 +16,11 @@ export interface ParsedYaml {
 }
 
 /**
- * Parses `source.text` from offset `start` on (overrides parse only their value part,
- * so positions still count from the start of the whole override).
+ * Parses `source.text` from offset `start` to `end` (overrides parse only their value
+ * part, so positions still count from the start of the whole override).
  */
-export function parseYaml(source: SourceText, start = 0): ParsedYaml {
-  const text = source.text.slice(start);
+export function parseYaml(source: SourceText, start = 0, end = source.text.length): ParsedYaml {
+  const text = source.text.slice(start, end);
   const doc = parseDocument(text, { prettyErrors: false, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {

@@ -27,6 +27,10 @@ export interface SplitParams {
   readonly by?: SplitBy;
   /** JSON or CSV file mapping item id -> split; overrides the fractions. */
   readonly file?: string;
+  /** k-fold cross-validation: the items are dealt into this many folds (by the unit above)... */
+  readonly folds?: number;
+  /** ...and this fold (0-based) is the test split; train/val share the rest by their fractions. */
+  readonly fold?: number;
 }
 
 export interface LoadParams {
@@ -48,9 +52,17 @@ export function maskEncodingOf(source: SourceParams): MaskEncoding {
   return ("mask" in source ? source.mask : undefined) ?? layoutOf(source).defaultMask;
 }
 
-/** Throws an Error naming the values when the split fractions do not sum to 1. */
+/** Throws an Error naming the values when the split fractions do not sum to 1, or the k-fold params do not fit together. */
 export function checkSplitFractions(split: SplitParams): void {
-  const { train, val, test } = split;
+  const { train, val, test, folds, fold } = split;
+  if (folds !== undefined || fold !== undefined) {
+    if (folds === undefined) throw new Error(`split.fold ${fold} needs split.folds (how many folds there are)`);
+    if (fold === undefined) throw new Error(`split.folds ${folds} needs split.fold (which of folds 0..${folds - 1} is the test split)`);
+    if (fold >= folds) throw new Error(`split.fold must be below split.folds (0..${folds - 1}), got fold ${fold} of ${folds}`);
+    if (split.file !== undefined) throw new Error("split.folds and split.file cannot be used together: the file fixes every item's split");
+    if (train + val <= 0) throw new Error("split.train + split.val must be above 0 for k-fold (they share what the test fold leaves)");
+    return; // with folds, `test` is the held-out fold and its fraction is not used
+  }
   const sum = train + val + test;
   if (Math.abs(sum - 1) > 1e-6) {
     throw new Error(`split fractions must sum to 1, got train ${train} + val ${val} + test ${test} = ${round(sum)}`);
@@ -83,6 +95,8 @@ export const loadParamsSchema = {
         test: { type: "number", minimum: 0, maximum: 1, default: 0.1, description: "Fraction of items for testing" },
         by: { enum: ["subject", "image"], description: "Unit of the split: subject (no subject in two splits; default when every item has one) or image" },
         file: pathSchema("JSON ({id: split} or {train: [ids], ...}) or CSV (id,split) file fixing each item's split; overrides the fractions"),
+        folds: { type: "integer", minimum: 2, description: "k-fold cross-validation: deal the items (whole subjects with by: subject) into this many folds; needs `fold`" },
+        fold: { type: "integer", minimum: 0, description: "Which fold (0-based, below `folds`) is the test split; train and val share the other folds by their fractions (`test` is then unused)" },
       },
     },
     on_invalid: {

@@ -25,7 +25,7 @@ import { checkSplitFractions, maskEncodingOf, withDefaults, type LoadParams, typ
 import { analyseMaskBytes, describeMaskProblem, findMaskProblems } from "./masks.js";
 import { layoutOf } from "./sources/layouts.js";
 import { compare, type Candidate, type SourceScan } from "./sources/source-scan.js";
-import { assignSplits, defaultSplitBy, derivedSeed, readSplitFile, shuffled, makeRandom, SPLITS } from "./split.js";
+import { assignFoldSplits, assignSplits, defaultSplitBy, derivedSeed, readSplitFile, shuffled, makeRandom, SPLITS } from "./split.js";
 import { forEachConcurrently } from "./work-pool.js";
 
 export const LOAD_REPORT_FILE = "report.json";
@@ -252,7 +252,9 @@ async function decideSplits(
     return { splits, by: "file" };
   }
   const by = params.split.by ?? defaultSplitBy(items);
-  const splits = assignSplits(items, params.split, by, ctx.seed);
+  const { folds, fold } = params.split;
+  const splits =
+    folds !== undefined && fold !== undefined ? assignFoldSplits(items, params.split, by, ctx.seed, folds, fold) : assignSplits(items, params.split, by, ctx.seed);
   for (const split of SPLITS) {
     if (params.split[split] > 0 && ![...splits.values()].includes(split)) ctx.log(`warning: split ${split} is empty`);
   }

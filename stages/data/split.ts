@@ -4,6 +4,10 @@
  * - by image: items (sorted by id) are shuffled and cut at the fraction boundaries.
  * - by subject: subjects are shuffled and each goes, whole, to the split furthest
  *   below its share of items, so no subject appears in two splits.
+ * - k-fold (`folds: K, fold: k`): the units (subjects, else images) are dealt into K
+ *   folds of near-equal item counts; fold k is the test split and the other folds are
+ *   cut into train/val by the train:val fractions, by the same rules as above. The
+ *   folds do not depend on k, so the K runs of a cross-validation test every item once.
  * - from a file: JSON `{ "<id>": "train", ... }` or `{ "train": [ids], ... }`, or CSV
  *   lines `id,split` (an optional header line `id,split`).
  */
@@ -110,6 +114,48 @@ export function assignSplits(items: readonly Splittable[], fractions: Fractions,
     for (const item of group) result.set(item.id, best);
   }
   return result;
+}
+
+/** fold index (0..folds-1) for every item; units (subjects when `by` is subject) never straddle two folds. */
+export function assignFolds(items: readonly Splittable[], folds: number, by: SplitBy, seed: number): Map<string, number> {
+  const random = makeRandom(derivedSeed(seed, "folds"));
+  const groups = groupByUnit(items, by);
+  // Biggest units first (ties in seeded order), each to the fold with fewest items: near-equal folds.
+  const order = shuffled([...groups.keys()].sort(compare), random);
+  const rank = new Map(order.map((unit, i) => [unit, i]));
+  order.sort((a, b) => (groups.get(b)?.length ?? 0) - (groups.get(a)?.length ?? 0) || (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  const sizes = new Array<number>(folds).fill(0);
+  const result = new Map<string, number>();
+  for (const unit of order) {
+    const group = groups.get(unit) ?? [];
+    const fold = sizes.indexOf(Math.min(...sizes));
+    sizes[fold] = (sizes[fold] ?? 0) + group.length;
+    for (const item of group) result.set(item.id, fold);
+  }
+  return result;
+}
+
+/** Fold `fold` of `folds` is the test split; the rest is split into train/val by their fractions. */
+export function assignFoldSplits(items: readonly Splittable[], fractions: Fractions, by: SplitBy, seed: number, folds: number, fold: number): Map<string, Split> {
+  const foldOf = assignFolds(items, folds, by, seed);
+  const rest = items.filter((item) => foldOf.get(item.id) !== fold);
+  const share = fractions.train + fractions.val;
+  const trainVal = share > 0 ? { train: fractions.train / share, val: fractions.val / share, test: 0 } : { train: 1, val: 0, test: 0 };
+  const result = assignSplits(rest, trainVal, by, seed);
+  for (const item of items) if (foldOf.get(item.id) === fold) result.set(item.id, "test");
+  return result;
+}
+
+function groupByUnit(items: readonly Splittable[], by: SplitBy): Map<string, Splittable[]> {
+  const groups = new Map<string, Splittable[]>();
+  for (const item of [...items].sort((a, b) => compare(a.id, b.id))) {
+    if (by === "subject" && item.subject === null) throw new Error(`cannot split by subject: item "${item.id}" has no subject (use split.by: image)`);
+    const unit = by === "subject" ? (item.subject as string) : item.id;
+    const list = groups.get(unit);
+    if (list) list.push(item);
+    else groups.set(unit, [item]);
+  }
+  return groups;
 }
 
 /** Reads a split file (JSON or CSV, by extension) into id -> split. */

@@ -1,0 +1,135 @@
+/**
+ * `mu-pipe run` of an experiment with a sweep: every combination is an ordinary run
+ * (its own folder, config.yaml, run.json, report.html), one after another, all under
+ * one sweep record. Stages that do not depend on a swept value have the same
+ * fingerprint in every combination, so the store computes them once.
+ *
+ * A failed combination does not stop the others unless `--fail-fast`; the exit code is
+ * 1 when any failed. Ctrl-C stops the sweep (130); the rest stay `pending`.
+ */
+import { existsSync } from "node:fs";
+import { execute } from "../pipeline/executor.js";
+import { MuPipeError } from "../pipeline/failure.js";
+import type { RunStatus } from "../pipeline/formats.js";
+import { buildGraph, selectStages, type Selection } from "../pipeline/graph.js";
+import type { StageRegistry } from "../pipeline/registry.js";
+import { RunDirectory } from "../pipeline/run-directory.js";
+import { previousFingerprints } from "../pipeline/run-history.js";
+import type { LoadedSweep } from "../pipeline/sweep/load-sweep.js";
+import { SweepLog } from "../pipeline/sweep/sweep-record.js";
+import type { CommandIO } from "./command.js";
+import { createLogger } from "./output/logger.js";
+import { withFilledParams } from "./resolved-config.js";
+import { sweepPlanText } from "./output/sweep-plan-text.js";
+import { renderRunEnd } from "./output/sweep-table.js";
+import { openExperimentStore, type StoreSession } from "./store-session.js";
+import { planSweep } from "./sweep-plan.js";
+
+/** Beyond this many runs a sweep needs `--yes`: a typo in a list should not start a week of training. */
+export const MAX_RUNS_WITHOUT_YES = 64;
+
+export interface SweepRunOptions {
+  readonly selection: Selection;
+  readonly force: ReadonlySet<string> | "all";
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly failFast: boolean;
+  readonly argv: readonly string[];
+  readonly usage: string;
+  /** Writes a run's report.html (run.ts's, so both warn alike). */
+  writeReport(runDir: string, logger: ReturnType<typeof createLogger>): Promise<void>;
+}
+
+export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, options: SweepRunOptions, io: CommandIO): Promise<number> {
+  const count = sweep.runs.length;
+  if (count > MAX_RUNS_WITHOUT_YES && !options.yes && !options.dryRun) {
+    throw new MuPipeError({
+      reason: "usage",
+      message: `this sweep makes ${count} runs, more than ${MAX_RUNS_WITHOUT_YES}; add --yes to run them all (or --dry-run to list them)`,
+      hint: options.usage,
+    });
+  }
+  const stores = new Map<string, Promise<StoreSession>>();
+  const openStore = (dir: string): Promise<StoreSession> => {
+    let session = stores.get(dir);
+    if (!session) stores.set(dir, (session = openExperimentStore(dir)));
+    return session;
+  };
+  const saveDigestCaches = async (): Promise<void> => {
+    for (const session of stores.values()) await (await session).saveDigestCache();
+  };
+
+  if (options.dryRun) {
+    io.out(sweepPlanText(sweep, await planSweep(sweep, registry, options.selection, options.force, openStore)));
+    await saveDigestCaches();
+    return 0;
+  }
+
+  const first = sweep.runs[0];
+  if (!first) return 0;
+  const log = await SweepLog.create({
+    runsDir: first.config.settings.runsDir,
+    experiment: first.config.name,
+    configFile: first.config.file,
+    argv: options.argv,
+    keys: sweep.keys,
+    combinations: sweep.runs,
+  });
+  io.err(`[sweep] ${log.id}: ${count} run${count === 1 ? "" : "s"}`);
+
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const ended: RunStatus[] = [];
+  try {
+    for (const [index, run] of sweep.runs.entries()) {
+      if (abort.signal.aborted || (options.failFast && ended.includes("failed"))) break;
+      io.err(`[sweep] ${index + 1}/${count} [${run.label}]`);
+      const { config } = run;
+      const graph = buildGraph(config, registry);
+      const selected = selectStages(graph, options.selection);
+      const { store, digestExternal } = await openStore(config.settings.storeDir);
+      const runDir = await RunDirectory.create({
+        runsDir: config.settings.runsDir,
+        experiment: config.name,
+        configFile: config.file,
+        resolvedConfig: withFilledParams(config),
+        argv: options.argv,
+        stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
+        sweep: { id: log.id, label: run.label, values: run.values },
+      });
+      const logger = createLogger(io);
+      try {
+        const result = await execute(
+          { graph, selected, force: options.force, signal: abort.signal },
+          { store, runDir, sink: logger, digestExternal, previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id) },
+        );
+        await logger.close();
+        await options.writeReport(runDir.dir, logger);
+        ended.push(result.status);
+        await log.update(index, runDir.id, result.status);
+        if (result.status === "failed") {
+          const logFile = runDir.logFile(result.stageId ?? "");
+          io.err(`[sweep] [${run.label}] failed at ${result.stageId ?? "?"}: ${result.message ?? "failed"}${existsSync(logFile) ? ` (log: ${logFile})` : ""}`);
+        }
+      } finally {
+        await logger.close();
+      }
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await saveDigestCaches();
+  }
+
+  const failed = ended.filter((s) => s === "failed").length;
+  const interrupted = abort.signal.aborted || ended.includes("interrupted");
+  await log.finish(interrupted ? "interrupted" : failed > 0 ? "failed" : "succeeded");
+  io.err(renderRunEnd(log.id, count, ended));
+  if (interrupted) throw new MuPipeError({ reason: "interrupted" });
+  return failed > 0 || ended.length < count ? 1 : 0;
+}
