@@ -15,7 +15,6 @@ import { createLogger } from "../output/logger.js";
 import { openExperimentStore } from "../store-session.js";
 import { planProblems } from "../../pipeline/preflight.js";
 import { printPlan, printPlanProblems } from "./status.js";
-import type { ExperimentConfig } from "../../pipeline/config/experiment.js";
 import { withFilledParams } from "../resolved-config.js";
 import type { StageRegistry } from "../../pipeline/registry.js";
 
