@@ -14,19 +14,13 @@
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
-import type { DatasetItem, DatasetManifest, ItemTransform, Split } from "./dataset-manifest.js";
+import type { DatasetItem, DatasetManifest } from "./dataset-manifest.js";
+import { flipAugmentParamsSchema, type Flip, type FlipAugmentParams } from "./flip-augment-params.js";
 import { readDatasetManifest, writeDatasetManifest } from "./dataset-manifest-io.js";
 import { linkArtifactFiles } from "./link-artifact-files.js";
 import { passDatasetFacts } from "./dataset-facts.js";
 
-export type Flip = ItemTransform["flip"];
-
-export interface FlipAugmentParams {
-  /** Splits whose items get mirrored copies; the others pass through untouched. */
-  readonly splits: readonly Split[];
-  /** One new item per flip per original item. */
-  readonly flips: readonly Flip[];
-}
+export type { Flip, FlipAugmentParams } from "./flip-augment-params.js";
 
 /** Suffix of an augmented item's id: `<id>_fliph` or `<id>_flipv`. */
 export function flippedId(id: string, flip: Flip): string {
@@ -58,27 +52,7 @@ export const flipAugmentStage = defineStageType<FlipAugmentParams>({
   name: "flip-augment",
   version: 1,
   description: "Adds mirrored copies of the items of the chosen splits (lazily: resize applies the flip)",
-  paramsSchema: {
-    type: "object",
-    additionalProperties: false,
-    properties: {
-      splits: {
-        type: "array",
-        items: { enum: ["train", "val", "test"] },
-        uniqueItems: true,
-        default: ["train"],
-        description: "Splits whose items get mirrored copies",
-      },
-      flips: {
-        type: "array",
-        items: { enum: ["horizontal", "vertical"] },
-        uniqueItems: true,
-        minItems: 1,
-        default: ["horizontal"],
-        description: "Mirrors to add for each item",
-      },
-    },
-  },
+  paramsSchema: flipAugmentParamsSchema,
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
   outputs: { dataset: { description: "A dataset folder whose manifest.json also lists the mirrored items" } },
   // Each original of a mirrored split gets one copy per flip (copies are not mirrored again).

@@ -19,18 +19,12 @@ import { passDatasetFacts } from "./dataset-facts.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
 import { isArtifactFile, linkOrCopy } from "./link-artifact-files.js";
-import type { ImageKernel, MaterialiseOptions, SourceFiles } from "./materialise.js";
+import type { MaterialiseOptions, SourceFiles } from "./materialise.js";
 import { SOURCES_FOLDER, SPLITS, TensorShardWriter, type ShardInProgress, type TensorItemInfo } from "./tensor-shards.js";
+import { RESIZE_OUTPUTS, resizeParamsSchema, type ResizeParams } from "./resize-params.js";
 import { forEachConcurrently } from "./work-pool.js";
 
-export interface ResizeParams {
-  /** Side of the square output, in pixels. */
-  readonly size: number;
-  /** Resampling kernel for images (masks always use an area-like linear filter). */
-  readonly kernel: ImageKernel;
-  /** A resized mask pixel is sclera when its coverage (0..1) is above this. */
-  readonly mask_threshold: number;
-}
+export type { ResizeParams } from "./resize-params.js";
 
 /** Items per shard file. */
 const SHARD_CAPACITY = 256;
@@ -40,27 +34,9 @@ export const resizeStage = defineStageType<ResizeParams>({
   // v2: items record their mask encoding (to decode the original masks at full size).
   version: 2,
   description: "Stretches every image and mask to size x size and stores them as uint8 tensor shards",
-  paramsSchema: {
-    type: "object",
-    additionalProperties: false,
-    properties: {
-      size: { type: "integer", minimum: 32, maximum: 1024, default: 224, description: "Output side in pixels" },
-      kernel: {
-        enum: ["lanczos3", "mitchell", "cubic"],
-        default: "lanczos3",
-        description: "Resampling kernel for images",
-      },
-      mask_threshold: {
-        type: "number",
-        exclusiveMinimum: 0,
-        exclusiveMaximum: 1,
-        default: 0.5,
-        description: "A resized mask pixel is sclera when its coverage is above this",
-      },
-    },
-  },
+  paramsSchema: resizeParamsSchema,
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
-  outputs: { tensors: { description: "uint8 image and mask shards per split, with manifest.json" } },
+  outputs: { [RESIZE_OUTPUTS.tensors]: { description: "uint8 image and mask shards per split, with manifest.json" } },
   facts: ({ inputs, metrics }) => passDatasetFacts(inputs["dataset"], metrics),
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
