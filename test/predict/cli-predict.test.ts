@@ -111,7 +111,7 @@ describe("mu-pipe predict", () => {
     expect(io.stderr()).toContain(
       "note: latest = 20261127T000000Z-demo failed at finetune2; using 20261126T000000Z-demo, the newest run with a trained model\n",
     );
-    expect(io.stderr()).toContain("model: run 20261126T000000Z-demo, stage finetune2 (finetune) best");
+    expect(io.stderr()).toContain("model: run 20261126T000000Z-demo (stage finetune2, best model); threshold 0.5");
   });
 
   it("says clearly when the model folder is another tool's", async () => {
