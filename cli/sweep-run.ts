@@ -20,6 +20,7 @@ import { SweepLog } from "../pipeline/sweep/sweep-record.js";
 import type { CommandIO } from "./command.js";
 import { createLogger } from "./output/logger.js";
 import { withFilledParams } from "./resolved-config.js";
+import { exitSoonIfHurried, listenForStop } from "./stop-signals.js";
 import { sweepPlanText } from "./output/sweep-plan-text.js";
 import { renderRunEnd } from "./output/sweep-table.js";
 import { openExperimentStore, type StoreSession } from "./store-session.js";
@@ -77,17 +78,11 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
   });
   io.err(`[sweep] ${log.id}: ${count} run${count === 1 ? "" : "s"}`);
 
-  const abort = new AbortController();
-  const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
-    abort.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const signals = listenForStop();
   const ended: RunStatus[] = [];
   try {
     for (const [index, run] of sweep.runs.entries()) {
-      if (abort.signal.aborted || (options.failFast && ended.includes("failed"))) break;
+      if (signals.stop.aborted || (options.failFast && ended.includes("failed"))) break;
       io.err(`[sweep] ${index + 1}/${count} [${run.label}]`);
       const { config } = run;
       const graph = buildGraph(config, registry);
@@ -105,7 +100,7 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
       const logger = createLogger(io);
       try {
         const result = await execute(
-          { graph, selected, force: options.force, signal: abort.signal },
+          { graph, selected, force: options.force, signal: signals.stop, hurry: signals.hurry },
           { store, runDir, sink: logger, digestExternal, previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id) },
         );
         await logger.close();
@@ -121,15 +116,17 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
       }
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    signals.dispose();
     await saveDigestCaches();
   }
 
   const failed = ended.filter((s) => s === "failed").length;
-  const interrupted = abort.signal.aborted || ended.includes("interrupted");
+  const interrupted = signals.stop.aborted || ended.includes("interrupted");
   await log.finish(interrupted ? "interrupted" : failed > 0 ? "failed" : "succeeded");
   io.err(renderRunEnd(log.id, count, ended));
-  if (interrupted) throw new MuPipeError({ reason: "interrupted" });
+  if (interrupted) {
+    exitSoonIfHurried(signals);
+    throw new MuPipeError({ reason: "interrupted" });
+  }
   return failed > 0 || ended.length < count ? 1 : 0;
 }

@@ -16,6 +16,7 @@ import { openExperimentStore } from "../store-session.js";
 import { planProblems } from "../../pipeline/preflight.js";
 import { printPlan, printPlanProblems } from "./status.js";
 import { withFilledParams } from "../resolved-config.js";
+import { exitSoonIfHurried, listenForStop } from "../stop-signals.js";
 import type { StageRegistry } from "../../pipeline/registry.js";
 
 const usage = `usage: mu-pipe run <experiment.yaml> [options]
@@ -111,19 +112,10 @@ export const runCommand: Command = {
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
     });
     const logger = createLogger(io);
-    const stop = new AbortController();
-    const hurry = new AbortController();
-    // Ctrl-C asks the running stage to stop and waits for it; a second one stops waiting
-    // (a checkpoint being written still finishes). Either way the run is recorded.
-    const onSignal = (): void => {
-      if (stop.signal.aborted) hurry.abort();
-      else stop.abort();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const signals = listenForStop();
     try {
       const result = await execute(
-        { graph, selected, force: forced, signal: stop.signal, hurry: hurry.signal },
+        { graph, selected, force: forced, signal: signals.stop, hurry: signals.hurry },
         {
           store,
           runDir,
@@ -146,11 +138,8 @@ export const runCommand: Command = {
       return 0;
     } finally {
       await logger.close(); // safe twice; keeps listr's timer from holding the process open after a throw
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      // A stage left running by a hurried stop would hold the process open: end it once
-      // the failure is printed (that happens before this callback runs).
-      if (hurry.signal.aborted) setImmediate(() => process.exit());
+      signals.dispose();
+      exitSoonIfHurried(signals);
     }
   },
 };

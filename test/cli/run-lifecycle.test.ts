@@ -7,7 +7,6 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { main } from "../../cli/main.js";
-import { MuPipeError, type Failure } from "../../pipeline/failure.js";
 import type { RunRecord, StageRunEntry } from "../../pipeline/formats.js";
 import { collectGarbage } from "../../pipeline/gc-policy.js";
 import { listRuns } from "../../pipeline/run-folders.js";
@@ -15,6 +14,7 @@ import { findRun, type RunRequirement } from "../../pipeline/run-resolve.js";
 import { HOST_TAG } from "../../pipeline/store/atomic-file.js";
 import { openStore } from "../../pipeline/store/fs-store.js";
 import { captureIO } from "../capture-io.js";
+import { failureOf } from "../failure-of.js";
 
 let cwd: string;
 let runsDir: string;
@@ -43,16 +43,6 @@ async function writeRun(id: string, fields: Partial<RunRecord> & Pick<RunRecord,
     ...fields,
   };
   await writeFile(path.join(dir, "run.json"), JSON.stringify(record));
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MuPipeError) return error.failure;
-    throw error;
-  }
-  throw new Error("expected a MuPipeError");
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

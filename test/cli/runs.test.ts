@@ -9,8 +9,8 @@ import { runsCommand } from "../../cli/commands/runs.js";
 import { showCommand } from "../../cli/commands/show.js";
 import { pickHeadlineMetrics } from "../../cli/output/runs-table.js";
 import { listRuns, resolveRun, type RunSummary } from "../../cli/run-lookup.js";
-import { MuPipeError, type Failure } from "../../pipeline/failure.js";
 import type { RunMetrics, RunRecord, StageRunEntry } from "../../pipeline/formats.js";
+import { failureOf } from "../failure-of.js";
 
 let cwd: string;
 let runsDir: string;
@@ -99,17 +99,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
-
-
-async function failureOf(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MuPipeError) return error.failure;
-    throw error;
-  }
-  throw new Error("expected a MuPipeError");
-}
 
 describe("listRuns", () => {
   it("lists runs newest first, half-written ones as unknown, skipping the store, latest and folders without run.json", async () => {
