@@ -9,8 +9,9 @@ import { printFailure } from "./print-failure.js";
 import { verbHelp, verbs, type Verb } from "./verbs.js";
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(verbs).map((name) => name.length));
-  const lines = Object.entries(verbs).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const listed = Object.entries(verbs).filter(([, verb]) => verb.hidden !== true);
+  const width = Math.max(...listed.map(([name]) => name.length));
+  const lines = listed.map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
     "usage: mu-pipe <command> [options]",
     "",
@@ -97,7 +98,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
 function findVerb(words: readonly string[]): { verb: Verb; args: readonly string[] } {
   const [name = "", sub, ...rest] = words;
   const verb = Object.hasOwn(verbs, name) ? verbs[name] : undefined;
-  if (!verb) throw new MuPipeError({ reason: "not-found", what: "command", query: name, candidates: Object.keys(verbs) });
+  if (!verb) throw new MuPipeError({ reason: "not-found", what: "command", query: name, candidates: Object.keys(verbs).filter((v) => verbs[v]?.hidden !== true) });
   const subverb = sub !== undefined && verb.subcommands && Object.hasOwn(verb.subcommands, sub) ? verb.subcommands[sub] : undefined;
   if (subverb) return { verb: subverb, args: rest };
   return { verb, args: words.slice(1) };

@@ -8,7 +8,8 @@
  * 1 when any failed. Ctrl-C stops the sweep (130); the rest stay `pending`.
  */
 import { existsSync } from "node:fs";
-import { execute } from "../pipeline/executor.js";
+import { schedule, type ScheduledRun } from "../pipeline/executor.js";
+import { localLauncher } from "./local-launcher.js";
 import { MuPipeError } from "../pipeline/failure.js";
 import type { RunStatus } from "../pipeline/formats.js";
 import { buildGraph, selectStages, type Selection } from "../pipeline/graph.js";
@@ -35,6 +36,8 @@ export interface SweepRunOptions {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly failFast: boolean;
+  /** `--jobs`; absent: the experiment's `settings.jobs`. */
+  readonly jobs: number | undefined;
   readonly argv: readonly string[];
   readonly usage: string;
   /** Writes a run's report.html (run.ts's, so both warn alike). */
@@ -79,43 +82,62 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
   io.err(`[sweep] ${log.id}: ${count} run${count === 1 ? "" : "s"}`);
 
   const signals = listenForStop();
+  const jobs = options.jobs ?? first.config.settings.jobs;
   const ended: RunStatus[] = [];
+  const openers = sweep.runs.map((run, index) => async (): Promise<ScheduledRun> => {
+    io.err(`[sweep] ${index + 1}/${count} [${run.label}]`);
+    const { config } = run;
+    const graph = buildGraph(config, registry);
+    const { store, digestExternal } = await openStore(config.settings.storeDir);
+    const runDir = await RunDirectory.create({
+      runsDir: config.settings.runsDir,
+      experiment: config.name,
+      configFile: config.file,
+      resolvedConfig: withFilledParams(config),
+      argv: options.argv,
+      stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
+      sweep: { id: log.id, label: run.label, values: run.values },
+    });
+    // Several runs at once print plain lines, each naming its run.
+    const logger = createLogger(io, jobs > 1 ? { prefix: `[${run.label}] ` } : {});
+    loggers.set(index, logger);
+    return {
+      graph,
+      selected: selectStages(graph, options.selection),
+      force: options.force,
+      runDir,
+      sink: logger,
+      store,
+      digestExternal,
+      previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id),
+    };
+  });
+  const loggers = new Map<number, ReturnType<typeof createLogger>>();
   try {
-    for (const [index, run] of sweep.runs.entries()) {
-      if (signals.stop.aborted || (options.failFast && ended.includes("failed"))) break;
-      io.err(`[sweep] ${index + 1}/${count} [${run.label}]`);
-      const { config } = run;
-      const graph = buildGraph(config, registry);
-      const selected = selectStages(graph, options.selection);
-      const { store, digestExternal } = await openStore(config.settings.storeDir);
-      const runDir = await RunDirectory.create({
-        runsDir: config.settings.runsDir,
-        experiment: config.name,
-        configFile: config.file,
-        resolvedConfig: withFilledParams(config),
-        argv: options.argv,
-        stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
-        sweep: { id: log.id, label: run.label, values: run.values },
-      });
-      const logger = createLogger(io);
-      try {
-        const result = await execute(
-          { graph, selected, force: options.force, signal: signals.stop, hurry: signals.hurry },
-          { store, runDir, sink: logger, digestExternal, previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id) },
-        );
-        await logger.close();
-        await options.writeReport(runDir.dir, logger);
-        ended.push(result.status);
-        await log.update(index, runDir.id, result.status);
-        if (result.status === "failed") {
-          const logFile = runDir.logFile(result.stageId ?? "");
-          io.err(`[sweep] [${run.label}] failed at ${result.stageId ?? "?"}: ${result.message ?? "failed"}${existsSync(logFile) ? ` (log: ${logFile})` : ""}`);
-        }
-      } finally {
-        await logger.close();
-      }
-    }
+    await schedule(
+      {
+        runs: openers,
+        jobs,
+        failFast: options.failFast,
+        signal: signals.stop,
+        hurry: signals.hurry,
+        async onRunEnd(index, run, result) {
+          const logger = loggers.get(index);
+          await logger?.close();
+          if (logger) await options.writeReport(run.runDir.dir, logger);
+          ended.push(result.status);
+          await log.update(index, run.runDir.id, result.status);
+          const label = sweep.runs[index]?.label ?? "?";
+          if (result.status === "failed") {
+            const logFile = run.runDir.logFile(result.stageId ?? "");
+            io.err(`[sweep] [${label}] failed at ${result.stageId ?? "?"}: ${result.message ?? "failed"}${existsSync(logFile) ? ` (log: ${logFile})` : ""}`);
+          }
+        },
+      },
+      localLauncher(jobs, io),
+    );
   } finally {
+    for (const logger of loggers.values()) await logger.close();
     signals.dispose();
     await saveDigestCaches();
   }

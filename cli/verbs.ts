@@ -16,6 +16,8 @@ export interface Verb {
   readonly notes?: string;
   /** Verbs of their own under this one (`runs rm`). */
   readonly subcommands?: Readonly<Record<string, Verb>>;
+  /** Not listed by `mu-pipe help`: an entry point for mu-pipe's own worker processes and jobs. */
+  readonly hidden?: boolean;
   load(): Promise<Command>;
 }
 
@@ -129,6 +131,13 @@ export const verbs: Readonly<Record<string, Verb>> = {
     description: "Exports a run's trained model (or a model folder) for use outside mu-pipe.",
     examples: ["mu-pipe export latest --format tfjs --out model-web/", "mu-pipe export latest --format keras --out mu-net.h5"],
     load: async () => (await import("./commands/export.js")).exportCommand,
+  },
+  "run-stage": {
+    summary: "run one stage from a job file (used by --jobs workers and Slurm jobs)",
+    description: "Runs the one stage a job file (<run>/jobs/<stage>.json) names, deciding it afresh from the store, and prints job messages for the process that owns the run. mu-pipe starts it; rerunning a job file by hand is safe.",
+    examples: ["mu-pipe run-stage runs/20261203T101500Z-quickstart/jobs/finetune1.json"],
+    hidden: true,
+    load: async () => (await import("./commands/run-stage.js")).runStageCommand,
   },
 };
 

@@ -9,7 +9,8 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { processStartTime, writeFileAtomic } from "./store/atomic-file.js";
 import { replaceSymlink } from "./symlink.js";
-import type { RunMetrics, RunRecord, RunStatus, RunSweepEntry, StageRunEntry } from "./formats.js";
+import type { RunMetrics, RunRecord, RunStatus, RunSweepEntry } from "./formats.js";
+import type { RunRecorder, StageChange } from "./run-recorder.js";
 import type { Metrics } from "./stage.js";
 
 export const RUN_FILE = "run.json";
@@ -29,7 +30,7 @@ export interface RunDirectoryOptions {
   readonly now?: Date;
 }
 
-export class RunDirectory {
+export class RunDirectory implements RunRecorder {
   private record: RunRecord;
   private readonly metrics: Record<string, Metrics> = {};
 
@@ -100,7 +101,7 @@ export class RunDirectory {
     return path.join(this.dir, "logs", `${stageId}.log`);
   }
 
-  async updateStage(stageId: string, change: Partial<Omit<StageRunEntry, "id" | "uses">>): Promise<void> {
+  async updateStage(stageId: string, change: StageChange): Promise<void> {
     this.record = {
       ...this.record,
       stages: this.record.stages.map((s) => (s.id === stageId ? { ...s, ...change } : s)),

@@ -9,7 +9,7 @@ import { createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import type { EventSink } from "./events.js";
 import type { Fingerprint, StageRecord } from "./formats.js";
-import type { RunDirectory } from "./run-directory.js";
+import type { RunRecorder } from "./run-recorder.js";
 import type { ProgressUpdate, RuntimeSettings, StageContext, StageType } from "./stage.js";
 import { AbandonedError, ProtectedWork, settleOrAbandon } from "./stopping.js";
 import type { ArtifactStore } from "./store/artifact-store.js";
@@ -38,7 +38,8 @@ export interface StageJob {
 
 export interface StageRunDeps {
   readonly store: ArtifactStore;
-  readonly runDir: RunDirectory;
+  /** Where the stage records itself: the run folder, or a forwarder to the process that owns it. */
+  readonly runDir: RunRecorder;
   readonly sink: EventSink;
   /** Aborted on the first Ctrl-C: the stage is asked to stop, and waited for. */
   readonly signal: AbortSignal;
@@ -84,7 +85,7 @@ export async function runStage(job: StageJob, deps: StageRunDeps): Promise<Stage
 /** Links a stored result into the run and records it as reused. */
 export async function recordReuse(stageId: string, record: StageRecord, reason: string, deps: Pick<StageRunDeps, "store" | "runDir" | "sink">): Promise<void> {
   const { store, runDir, sink } = deps;
-  await runDir.linkArtifact(stageId, await store.materialize(record.artifactDigest));
+  await runDir.linkArtifact(stageId, await store.materialize(record.artifactDigest), record.artifactDigest);
   const log = await store.readLog(record.fingerprintKey);
   await fs.writeFile(runDir.logFile(stageId), `# reused: computed ${record.finishedAt}\n${log ?? ""}`);
   await runDir.updateStage(stageId, {
@@ -153,7 +154,7 @@ async function attempt(job: StageJob, deps: StageRunDeps): Promise<StageRunOutco
     });
     await store.writeLog(job.key, log.text());
     await store.clearScratch(job.key);
-    await runDir.linkArtifact(job.stageId, await store.materialize(record.artifactDigest));
+    await runDir.linkArtifact(job.stageId, await store.materialize(record.artifactDigest), record.artifactDigest);
     await runDir.updateStage(job.stageId, {
       status: "succeeded",
       artifactDigest: record.artifactDigest,

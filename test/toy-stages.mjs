@@ -135,4 +135,26 @@ export const stageTypes = [
       return done > 0 ? "epoch " + done + " of " + params.epochs : null;
     },
   },
+  {
+    // For --jobs: says which process ran it, when, and with how many threads.
+    name: "whoami",
+    version: 1,
+    description: "sleeps, then writes its pid, start and end times and threads",
+    usesBackend: true,
+    paramsSchema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { sleep_ms: { type: "integer", minimum: 0, default: 0 }, tag: { type: "string", default: "" } },
+    },
+    inputs: { after: { description: "any output, to order it", optional: true } },
+    outputs: { out: { description: "JSON: pid, start, end, threads" } },
+    async run(ctx) {
+      await called(ctx.stageId);
+      const start = Date.now();
+      await sleep(ctx.params.sleep_ms, ctx.signal);
+      const facts = { pid: process.pid, start, end: Date.now(), threads: ctx.runtime.threads ?? null };
+      await fs.writeFile(path.join(ctx.outDir, "out"), JSON.stringify(facts));
+      return { metrics: { pid: facts.pid, start, end: facts.end, threads: facts.threads ?? 0 } };
+    },
+  },
 ];

@@ -3,6 +3,7 @@ import path from "node:path";
 
 import type { Logger } from "../../pipeline/events.js";
 import { execute } from "../../pipeline/executor.js";
+import { localLauncher } from "../local-launcher.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import { selectStages } from "../../pipeline/graph.js";
 import { previousFingerprints } from "../../pipeline/run-history.js";
@@ -28,6 +29,8 @@ const usage = `usage: mu-pipe run <experiment.yaml> [options]
   --force <stage>        run this stage even if a cached result exists (repeatable)
   --force-all            run every selected stage
   --dry-run              show what would run, and why, without running anything
+  --jobs <N>             run up to N stages (and sweep runs) at once, each in a process
+                         of its own, the cores shared between them (default: settings.jobs, 1)
 
 Sweeps (see README, "Sweeps and cross-validation"):
   --sweep key.path=v1,v2 one run per value (repeatable: every combination), e.g.
@@ -49,6 +52,7 @@ const options = {
   cv: { type: "string", multiple: true },
   yes: { type: "boolean" },
   "fail-fast": { type: "boolean" },
+  jobs: { type: "string" },
 } as const;
 
 export const runCommand: Command = {
@@ -57,6 +61,7 @@ export const runCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
+    const jobsFlag = parseJobs(values.jobs, usage);
     const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
     const { openSweep } = await import("../sweep-session.js");
     const sweep = await openSweep(file ?? "", values, io);
@@ -70,6 +75,7 @@ export const runCommand: Command = {
         dryRun: values["dry-run"] ?? false,
         yes: values.yes ?? false,
         failFast: values["fail-fast"] ?? false,
+        jobs: jobsFlag,
         argv: ["run", ...argv],
         usage,
         writeReport: (dir, logger) => writeReportOrWarn(dir, sweep.registry, logger, io.cwd),
@@ -85,6 +91,7 @@ export const runCommand: Command = {
       }
     }
     const { store, digestExternal, saveDigestCache } = await openExperimentStore(config.settings.storeDir);
+    const jobs = jobsFlag ?? config.settings.jobs;
 
     if (values["dry-run"]) {
       const { planRun } = await import("../../pipeline/plan.js");
@@ -111,18 +118,22 @@ export const runCommand: Command = {
       argv: ["run", ...argv],
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
     });
-    const logger = createLogger(io);
+    const logger = createLogger(io, { concurrent: jobs > 1 });
     const signals = listenForStop();
     try {
       const result = await execute(
-        { graph, selected, force: forced, signal: signals.stop, hurry: signals.hurry },
         {
-          store,
+          graph,
+          selected,
+          force: forced,
           runDir,
           sink: logger,
+          store,
           digestExternal,
           previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id),
         },
+        { jobs, signal: signals.stop, hurry: signals.hurry },
+        localLauncher(jobs, io),
       );
       await logger.close();
       await saveDigestCache();
@@ -153,4 +164,12 @@ async function writeReportOrWarn(runDir: string, registry: StageRegistry, logger
     const why = error instanceof MuPipeError && error.failure.reason === "io" ? error.failure.message : error instanceof Error ? error.message : String(error);
     logger.warn(`could not write ${relativePath(cwd, path.join(runDir, "report.html"))}: ${why}`);
   }
+}
+
+/** `--jobs N`: a whole number of at least 1, or absent (the experiment's `settings.jobs`). */
+export function parseJobs(value: string | undefined, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new MuPipeError({ reason: "usage", message: `--jobs takes a whole number of at least 1, not ${value}`, hint: usage });
+  return jobs;
 }

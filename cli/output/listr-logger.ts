@@ -29,6 +29,8 @@ export interface ListrLoggerOptions {
   readonly verbose?: boolean;
   /** Injectable for tests: `test` or `simple` render to non-TTY streams. Default `default`. */
   readonly renderer?: ListrRendererName;
+  /** Show stages running side by side (`--jobs` above 1) instead of one after another. */
+  readonly concurrent?: boolean;
   /** Passed to the renderer as is (e.g. a listr2 `logger` writing to a fake stream). */
   readonly rendererOptions?: Record<string, unknown>;
 }
@@ -189,7 +191,7 @@ export class ListrLogger implements Logger {
       tasks.push({ title: task.title, task: (_ctx, wrapper) => task.run(wrapper) });
     }
     const listr = new Listr<unknown>(tasks, {
-      concurrent: false,
+      concurrent: this.#options.concurrent ?? false,
       exitOnError: false,
       registerSignalListeners: false, // the CLI owns Ctrl-C and reports it through events
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

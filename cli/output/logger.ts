@@ -10,9 +10,14 @@ import { PlainLogger } from "./plain-logger.js";
 export interface LoggerOptions {
   /** Show stages outside --only/--from/--until, and artifact digests in plain output. */
   readonly verbose?: boolean;
+  /** Stages may run at once (`--jobs` above 1): listr shows each running one. */
+  readonly concurrent?: boolean;
+  /** Several runs print at once (a sweep with `--jobs`): plain lines, each starting with this. */
+  readonly prefix?: string;
 }
 
 export function createLogger(io: CommandIO, options: LoggerOptions = {}): Logger {
   const verbose = options.verbose ?? false;
-  return io.interactive ? new ListrLogger({ verbose, io }) : new PlainLogger(io, { verbose });
+  if (options.prefix !== undefined) return new PlainLogger(io, { verbose, prefix: options.prefix });
+  return io.interactive ? new ListrLogger({ verbose, io, concurrent: options.concurrent ?? false }) : new PlainLogger(io, { verbose });
 }

@@ -29,6 +29,8 @@ export interface PlainLoggerOptions {
   readonly progressIntervalMs?: number;
   /** Clock, injectable for tests. */
   readonly now?: () => number;
+  /** Put before every line, e.g. a sweep run's label when several runs print at once. */
+  readonly prefix?: string;
 }
 
 export class PlainLogger implements Logger {
@@ -38,21 +40,28 @@ export class PlainLogger implements Logger {
   readonly #now: () => number;
   /** Stage id -> time of its last printed progress line. */
   readonly #lastProgress = new Map<string, number>();
+  readonly #prefix: string;
 
   constructor(io: Pick<CommandIO, "cwd" | "out">, options: PlainLoggerOptions = {}) {
     this.#io = io;
     this.#verbose = options.verbose ?? false;
     this.#interval = options.progressIntervalMs ?? 5000;
     this.#now = options.now ?? Date.now;
+    this.#prefix = options.prefix ?? "";
   }
 
   emit(event: PipelineEvent): void {
     const line = this.#format(event);
-    if (line !== null) this.#io.out(`${line}\n`);
+    if (line !== null) this.#write(line);
   }
 
   warn(message: string): void {
-    this.#io.out(`[run] warning: ${message}\n`);
+    this.#write(`[run] warning: ${message}`);
+  }
+
+  #write(text: string): void {
+    const lines = this.#prefix ? text.split("\n").map((line) => `${this.#prefix}${line}`) : [text];
+    this.#io.out(`${lines.join("\n")}\n`);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
  * validates the merged document, which never has `extends`.
  */
 import type { RuntimeChoices, StageRegistry } from "../registry.js";
+import { executionSettingsSchema } from "./execution-settings.js";
 import type { InputSpec, JsonSchema, StageType } from "../stage.js";
 
 export const DEFAULT_SEED = 42;
@@ -124,6 +125,7 @@ function settingsSchema(runtime: RuntimeChoices): JsonSchema {
         minLength: 1,
         description: "Folder of the artifact store, relative to the current directory (default `<runs_dir>/.store`).",
       },
+      ...executionSettingsSchema(),
     },
   };
 }

@@ -1,6 +1,7 @@
 /** The validated, resolved experiment the rest of the engine works from. */
 import type { SourceSpan } from "../failure.js";
 import type { RuntimeSettings } from "../stage.js";
+import type { ExecutorName, SlurmSettings } from "./execution-settings.js";
 
 export interface ExperimentSettings {
   readonly seed: number;
@@ -9,6 +10,12 @@ export interface ExperimentSettings {
   readonly runsDir: string;
   /** Absolute. `settings.store`, relative to the current directory (default `<runs_dir>/.store`). */
   readonly storeDir: string;
+  /** How many stages may run at once (`settings.jobs`, `--jobs`). */
+  readonly jobs: number;
+  /** Where stages run (`settings.executor`, `--executor`). */
+  readonly executor: ExecutorName;
+  /** Resources of Slurm jobs (`settings.slurm`). */
+  readonly slurm: SlurmSettings;
 }
 
 /** `inputs: { name: "stage.output" }` (or just `"stage"` when it has a single output). */

@@ -10,6 +10,7 @@ import path from "node:path";
 import { MuPipeError, type Diagnostic } from "../failure.js";
 import type { StageRegistry } from "../registry.js";
 import type { ExperimentConfig, InputRef, StageConfig } from "./experiment.js";
+import { slurmSettingsOf, type ExecutorName, type ValidSlurmSection } from "./execution-settings.js";
 import { readExperimentTree } from "./extends-chain.js";
 import { OVERRIDE_SOURCE, applyAssignments, applyOverrides, type Assignment } from "./overrides.js";
 import { SWEEP_KEY } from "./experiment-schema.js";
@@ -34,6 +35,9 @@ interface ValidDocument {
     readonly runtime: { readonly backend: string; readonly threads?: number };
     readonly runs_dir: string;
     readonly store?: string;
+    readonly jobs: number;
+    readonly executor: ExecutorName;
+    readonly slurm: ValidSlurmSection;
   };
   readonly stages: Readonly<Record<string, ValidStage>>;
 }
@@ -115,6 +119,9 @@ function toConfig(
       },
       runsDir: path.resolve(where.cwd, settings.runs_dir),
       storeDir: path.resolve(where.cwd, settings.store ?? path.join(settings.runs_dir, ".store")),
+      jobs: settings.jobs,
+      executor: settings.executor,
+      slurm: slurmSettingsOf(settings.slurm),
     },
     stages,
     resolved: where.resolved,

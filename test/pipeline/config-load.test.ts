@@ -89,6 +89,9 @@ describe("a valid experiment", () => {
       runtime: { backend: "auto" },
       runsDir: path.join(dir, "runs"),
       storeDir: path.join(dir, "runs/.store"),
+      jobs: 1,
+      executor: "local",
+      slurm: { defaults: {}, stages: {}, extra: [], pollSeconds: 5 },
     });
     expect(config.stages).toEqual([
       { id: "make", uses: "produce", description: null, inputs: {}, params: { label: "eyes", count: 3 } },
@@ -131,6 +134,9 @@ describe("a valid experiment", () => {
       runtime: { backend: "wasm", threads: 2 },
       runsDir: path.join(dir, "out/runs"),
       storeDir: path.join(dir, "cache"),
+      jobs: 1,
+      executor: "local",
+      slurm: { defaults: {}, stages: {}, extra: [], pollSeconds: 5 },
     });
   });
 
