@@ -2,7 +2,13 @@
  * How jobs ended (or how they are doing), from the accounting database via sacct. Unlike
  * squeue it keeps finished jobs, but it learns of a job from slurmctld asynchronously:
  * a job just submitted, or just ended, may be missing or show its previous state for a
- * moment (see test/slurm/). Ids sacct does not know are absent from the result.
+ * moment. Ids sacct does not know are absent from the result.
+ *
+ * Slurm 22.05 race (seen on scripts/slurm/up.sh's cluster): when a short job's step
+ * record reaches slurmdbd before the job's own start record, slurmdbd stores a
+ * placeholder job named `allocation` with no partition, whose state can already read
+ * PENDING or COMPLETED; the real record replaces it within a few seconds. Such records
+ * come back with `provisional: true`: wait for the real one before trusting name or state.
  */
 import { SlurmError } from "./errors.js";
 import { processSlurmRunner, runSlurmCommand, type SlurmRunner } from "./runner.js";
@@ -24,9 +30,11 @@ export interface AccountingRecord {
   /** ISO local times (SLURM_TIME_FORMAT=standard); null when sacct prints Unknown/None. */
   readonly start: string | null;
   readonly end: string | null;
+  /** slurmdbd's placeholder (no partition yet): name and state are not the job's; ask again. */
+  readonly provisional: boolean;
 }
 
-const FIELDS = ["JobID", "JobName", "State", "ExitCode", "Elapsed", "MaxRSS", "NodeList", "Start", "End"] as const;
+const FIELDS = ["JobID", "JobName", "State", "ExitCode", "Elapsed", "MaxRSS", "NodeList", "Start", "End", "Partition"] as const;
 
 /** `[D-]HH:MM:SS` or `MM:SS(.mmm)` to seconds. */
 export function parseElapsed(text: string): number {
@@ -76,7 +84,7 @@ export async function accountingStates(jobIds: readonly string[], runner: SlurmR
   const wanted = new Set(jobIds);
   for (const [jobId, { main, steps }] of byJob) {
     if (!main || !wanted.has(jobId)) continue;
-    const [, name = "", rawState = "", exitCode = "", elapsed = "", , nodeList = "", start = "", end = ""] = main.fields;
+    const [, name = "", rawState = "", exitCode = "", elapsed = "", , nodeList = "", start = "", end = "", partition = ""] = main.fields;
     let state = normaliseState(rawState);
     // Older Slurm marks only the step that ran out of memory; 22.05 marks the job too.
     const stepOom = steps.some((s) => normaliseState(s.fields[2] ?? "") === "OUT_OF_MEMORY");
@@ -93,6 +101,7 @@ export async function accountingStates(jobIds: readonly string[], runner: SlurmR
       nodeList: nodeList === "" || nodeList === "None assigned" ? null : nodeList,
       start: timeOrNull(start),
       end: timeOrNull(end),
+      provisional: partition === "",
     });
   }
   return records;
