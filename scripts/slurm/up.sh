@@ -9,9 +9,10 @@
 # Logs: $SLURM_LOG_DIR (default /var/log/slurm). Stop with scripts/slurm/down.sh.
 #
 # Memory: jobs are confined with task/cgroup (cgroup v1 memory controller), so a job
-# over its --mem ends as OUT_OF_MEMORY in sacct. Where the memory controller is not
-# usable, set MU_SLURM_CGROUP=no: jobacct_gather/linux then kills over-memory jobs by
-# polling (OverMemoryKill) and sacct reports them differently (see test/slurm/).
+# over its --mem ends as OUT_OF_MEMORY in sacct. Where that controller is not mounted
+# (or with MU_SLURM_CGROUP=no), jobacct_gather/linux kills over-memory jobs by polling
+# RSS every second (OverMemoryKill): sacct then says FAILED, ExitCode 0:9, and the job
+# log "Exceeded job memory limit". MU_SLURM_CGROUP=yes forces cgroups.
 set -euo pipefail
 
 LOG_DIR=${SLURM_LOG_DIR:-/var/log/slurm}
@@ -61,7 +62,14 @@ REAL_MEM=$(( mem_mb - margin ))
 # one-CPU jobs can run side by side.
 DEF_MEM_PER_CPU=$(( REAL_MEM / CPUS ))
 
-if [ "${MU_SLURM_CGROUP:-yes}" = yes ]; then
+# Memory limits through cgroup v1's memory controller when it is mounted (hybrid layout,
+# as on the CI machines); Slurm 22.05's cgroup/v2 plugin expects systemd to delegate.
+if [ -z "${MU_SLURM_CGROUP:-}" ]; then
+  if grep -qE '^cgroup /sys/fs/cgroup/memory cgroup ' /proc/mounts; then MU_SLURM_CGROUP=yes; else MU_SLURM_CGROUP=no
+    step "no cgroup v1 memory controller: over-memory jobs are killed by polling (sacct: FAILED, not OUT_OF_MEMORY)"
+  fi
+fi
+if [ "$MU_SLURM_CGROUP" = yes ]; then
   PROCTRACK=proctrack/cgroup; TASK=task/cgroup; GATHER=jobacct_gather/cgroup; GATHER_PARAMS=""
 else
   PROCTRACK=proctrack/linuxproc; TASK=task/none; GATHER=jobacct_gather/linux; GATHER_PARAMS="JobAcctGatherParams=OverMemoryKill"
