@@ -18,7 +18,7 @@ export interface SubmitOptions {
   readonly scriptFile: string;
   /** Working directory of the job (`--chdir`). */
   readonly chdir: string;
-  /** The job's stdout and stderr (`--output`); sbatch creates the file, not its folder. */
+  /** The job's stdout and stderr (`--output`); its folder is created. */
   readonly output: string;
   /** Job ids that must complete successfully first (`--dependency=afterok:...`). */
   readonly dependencies?: readonly string[];
@@ -89,6 +89,8 @@ export function batchScript(options: SubmitOptions): string {
 export async function submitJob(options: SubmitOptions, runner: SlurmRunner = processSlurmRunner): Promise<SubmittedJob> {
   const text = batchScript(options);
   await mkdir(path.dirname(options.scriptFile), { recursive: true });
+  // A job whose --output folder is missing fails without any log to say why.
+  await mkdir(path.dirname(path.resolve(options.output)), { recursive: true });
   await writeFile(options.scriptFile, text, { mode: 0o755 });
   const dependencies = (options.dependencies ?? []).map((id) => check("dependencies", id, /^\d+(_\d+)?$/, "a job id"));
   const args = [
