@@ -20,7 +20,12 @@ export interface SubmitOptions {
   readonly chdir: string;
   /** The job's stdout and stderr (`--output`); its folder is created. */
   readonly output: string;
-  /** Job ids that must complete successfully first (`--dependency=afterok:...`). */
+  /**
+   * Job ids that must complete successfully first (`--dependency=afterok:...`). Slurm
+   * 22.05 takes an id it no longer knows (purged MinJobAge after it ended) as satisfied,
+   * and cancels the job at once when a dependency already failed: pass only ids of jobs
+   * still pending or running.
+   */
   readonly dependencies?: readonly string[];
   readonly cpus?: number;
   /** Memory for the job, as sbatch takes it: `512M`, `4G` (`--mem`). */

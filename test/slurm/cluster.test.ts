@@ -71,6 +71,13 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("Slurm wrappers on the real
     expect(existsSync(third.log)).toBe(false);
   });
 
+  it("runs a job whose afterok names a job slurmctld does not know (purged after MinJobAge, or never existed)", async () => {
+    // So an executor must not pass the id of an upstream job that may have left squeue: ask sacct first.
+    const job = await submit(dir(), "orphan", "echo ran", { dependencies: ["999999"] });
+    expect(await waitForEnd(job.jobId)).toMatchObject({ state: "COMPLETED" });
+    expect(await readFile(job.log, "utf8")).toBe("ran\n");
+  });
+
   it("cancels a running job with scancel: CANCELLED (sacct prints `CANCELLED by 0`), and cancelling it again is no error", async () => {
     const job = await submit(dir(), "long", "sleep 120");
     await waitForRunning(job.jobId);
