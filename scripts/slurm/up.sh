@@ -183,7 +183,7 @@ wait_for() {
 # munge: the package made /etc/munge/munge.key; make one if it is missing.
 if [ ! -s /etc/munge/munge.key ]; then
   step "creating the munge key"
-  mungekey --create --keyfile=/etc/munge/munge.key
+  mungekey --create --keyfile=/etc/munge/munge.key || fail "mungekey could not create /etc/munge/munge.key"
   chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
 fi
 chown munge:munge /run/munge
