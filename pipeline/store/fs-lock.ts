@@ -7,7 +7,10 @@
  * out the staleness period, and a long stage must keep touching its lock. Here the lock
  * file records the holder's pid, host and process start time; a holder on this host
  * whose process is gone (ESRCH, a zombie, or a reused pid with another start time) is
- * detected at once. Holders on other hosts cannot be checked and are waited for.
+ * detected at once. A holder on another host (a Slurm job on a shared file system)
+ * cannot be looked up by pid: it touches its lock file every `HEARTBEAT_MS`, and its
+ * lock counts as abandoned once that heartbeat is older than `staleAfterMs` (a node
+ * that died, a job killed with SIGKILL). The file also names the Slurm job, if any.
  *
  * Taking: create `<key>.lock` with O_EXCL and write the holder as JSON. A file that
  * exists but cannot be parsed is a holder caught between create and write; it is
@@ -19,7 +22,7 @@
  * refuses to replace a file) and wait. Only a three-way race within a few
  * milliseconds could still let two holders through.
  */
-import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { link, open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -31,7 +34,14 @@ export interface FileLockOptions {
   readonly pollMs?: number;
   /** How long a lock file may stay unparsable before it counts as abandoned. Default 5000 ms. */
   readonly unreadableGraceMs?: number;
+  /** How old another host's heartbeat may get before its lock counts as abandoned. Default `STALE_AFTER_MS`. */
+  readonly staleAfterMs?: number;
 }
+
+/** How often a holder touches its lock file. */
+export const HEARTBEAT_MS = 30_000;
+/** Another host's lock is abandoned after this long without a heartbeat: several missed beats, not one slow disk. */
+export const STALE_AFTER_MS = 5 * HEARTBEAT_MS;
 
 /** What the lock file holds: the public holder plus what we need to check liveness and ownership. */
 interface LockFileContent extends LockHolder {
@@ -40,11 +50,13 @@ interface LockFileContent extends LockHolder {
   readonly processStart: string | null;
   /** Random, so `release` can tell its own file from one that replaced it. */
   readonly token: string;
+  /** The Slurm job the holder runs in ($SLURM_JOB_ID), if any. */
+  readonly slurmJobId?: string;
 }
 
 type Observed =
   | { readonly kind: "gone" }
-  | { readonly kind: "held"; readonly text: string; readonly holder: LockFileContent }
+  | { readonly kind: "held"; readonly text: string; readonly holder: LockFileContent; readonly ageMs: number }
   | { readonly kind: "unreadable"; readonly text: string; readonly ageMs: number };
 
 /** An error like the ones Node's own APIs reject with when aborted. */
@@ -72,8 +84,7 @@ export async function acquireFileLock(
     if (observed.kind === "gone") continue;
     if (observed.kind === "held") {
       const { holder } = observed;
-      const here = holder.hostname === os.hostname();
-      if (here && !isProcessAlive(holder.pid, holder.processStart)) {
+      if (isAbandoned(holder, observed.ageMs, options.staleAfterMs ?? STALE_AFTER_MS)) {
         await breakLock(file, observed.text);
         continue;
       }
@@ -94,15 +105,23 @@ export async function acquireFileLock(
   }
 }
 
+/** A holder here whose process is gone, or one elsewhere whose heartbeat stopped. */
+function isAbandoned(holder: LockFileContent, ageMs: number, staleAfterMs: number): boolean {
+  if (holder.hostname === os.hostname()) return !isProcessAlive(holder.pid, holder.processStart);
+  return ageMs > staleAfterMs;
+}
+
 async function tryCreate(file: string, description: string): Promise<StoreLock | null> {
+  const slurmJobId = process.env.SLURM_JOB_ID;
   const content: LockFileContent = {
-    owner: `pid ${process.pid}`,
+    owner: slurmJobId ? `Slurm job ${slurmJobId} (pid ${process.pid})` : `pid ${process.pid}`,
     pid: process.pid,
     hostname: os.hostname(),
     since: new Date().toISOString(),
     description,
     processStart: processStartTime(process.pid),
     token: ownerSuffix(),
+    ...(slurmJobId ? { slurmJobId } : {}),
   };
   const text = `${JSON.stringify(content, null, 2)}\n`;
   let handle;
@@ -122,7 +141,17 @@ async function tryCreate(file: string, description: string): Promise<StoreLock |
   }
   await handle.close();
   await fsyncDir(path.dirname(file));
-  return { release: () => releaseIfOurs(file, text) };
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(file, now, now).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  return {
+    release: () => {
+      clearInterval(heartbeat);
+      return releaseIfOurs(file, text);
+    },
+  };
 }
 
 async function releaseIfOurs(file: string, text: string): Promise<void> {
@@ -151,7 +180,7 @@ async function observe(file: string): Promise<Observed> {
   }
   const holder = parseHolder(text);
   if (holder === null) return { kind: "unreadable", text, ageMs: Date.now() - mtimeMs };
-  return { kind: "held", text, holder };
+  return { kind: "held", text, holder, ageMs: Date.now() - mtimeMs };
 }
 
 function parseHolder(text: string): LockFileContent | null {
@@ -172,6 +201,7 @@ function parseHolder(text: string): LockFileContent | null {
     description: typeof v.description === "string" ? v.description : "",
     processStart: typeof v.processStart === "string" ? v.processStart : null,
     token: typeof v.token === "string" ? v.token : "",
+    ...(typeof v.slurmJobId === "string" ? { slurmJobId: v.slurmJobId } : {}),
   };
 }
 
@@ -197,9 +227,9 @@ async function breakLock(file: string, staleText: string): Promise<void> {
 /** Who holds a lock file, as `gc` sees it. */
 export type LockState =
   | { readonly kind: "gone" }
-  /** Held by a live process on this host, or by one on another host (which cannot be checked, so counts as live). */
+  /** Held by a live process on this host, or by one on another host whose heartbeat is fresh. */
   | { readonly kind: "live"; readonly holder: LockHolder }
-  /** Its holder's process is gone from this host (or the pid now belongs to another process). */
+  /** Its holder's process is gone from this host (or the pid now belongs to another process), or another host's heartbeat stopped. */
   | { readonly kind: "dead"; readonly holder: LockHolder }
   /** Cannot be parsed: a holder between create and write, or damage; stale once older than the grace period. */
   | { readonly kind: "unreadable"; readonly ageMs: number };
@@ -208,9 +238,9 @@ export async function inspectLock(file: string): Promise<LockState> {
   const observed = await observe(file);
   if (observed.kind === "gone") return observed;
   if (observed.kind === "unreadable") return { kind: "unreadable", ageMs: observed.ageMs };
-  const { owner, pid, hostname, since, description, processStart } = observed.holder;
+  const { owner, pid, hostname, since, description } = observed.holder;
   const holder: LockHolder = { owner, pid, hostname, since, description };
-  const dead = hostname === os.hostname() && !isProcessAlive(pid, processStart);
+  const dead = isAbandoned(observed.holder, observed.ageMs, STALE_AFTER_MS);
   return { kind: dead ? "dead" : "live", holder };
 }
 
@@ -219,12 +249,11 @@ export async function inspectLock(file: string): Promise<LockState> {
  * `unreadableGraceMs`), the same way a waiting process would break it; returns whether
  * it did. A lock taken afresh in the meantime is left alone.
  */
-export async function removeDeadLock(file: string, unreadableGraceMs = 5000): Promise<boolean> {
+export async function removeDeadLock(file: string, unreadableGraceMs = 5000, staleAfterMs = STALE_AFTER_MS): Promise<boolean> {
   const observed = await observe(file);
   if (observed.kind === "gone") return false;
   if (observed.kind === "held") {
-    const { holder } = observed;
-    if (holder.hostname !== os.hostname() || isProcessAlive(holder.pid, holder.processStart)) return false;
+    if (!isAbandoned(observed.holder, observed.ageMs, staleAfterMs)) return false;
   } else if (observed.ageMs <= unreadableGraceMs) {
     return false;
   }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LockHolder } from "../../pipeline/store/artifact-store.js";
+import { STALE_AFTER_MS } from "../../pipeline/store/fs-lock.js";
 import { openStore, type FsArtifactStore } from "../../pipeline/store/fs-store.js";
 import { killHard, startScript, waitForLine } from "./store-child-process.js";
 
@@ -75,7 +76,29 @@ describe("FsArtifactStore.lock", () => {
     await lock.release();
   });
 
-  it("waits for a holder on another host, which it cannot check", async () => {
+  it("takes over a lock from another host once its heartbeat is older than the stale limit, and says which Slurm job held it", async () => {
+    await writeFile(lockFile, holderFile({ pid: DEAD_PID, hostname: "node17", owner: "Slurm job 4242 (pid 77)" }));
+    const old = new Date(Date.now() - STALE_AFTER_MS - 1000);
+    await utimes(lockFile, old, old);
+    const lock = await store.lock(KEY, "new run", () => undefined);
+    expect(JSON.parse(await readFile(lockFile, "utf8"))).toMatchObject({ pid: process.pid, hostname: os.hostname() });
+    await lock.release();
+  });
+
+  it("names the Slurm job it runs in", async () => {
+    const saved = process.env.SLURM_JOB_ID;
+    process.env.SLURM_JOB_ID = "981";
+    try {
+      const lock = await store.lock(KEY, "train", () => undefined);
+      expect(JSON.parse(await readFile(lockFile, "utf8"))).toMatchObject({ owner: `Slurm job 981 (pid ${process.pid})`, slurmJobId: "981" });
+      await lock.release();
+    } finally {
+      if (saved === undefined) delete process.env.SLURM_JOB_ID;
+      else process.env.SLURM_JOB_ID = saved;
+    }
+  });
+
+  it("waits for a holder on another host while its heartbeat is fresh", async () => {
     await writeFile(lockFile, holderFile({ pid: DEAD_PID, hostname: "some-other-host" }));
     const controller = new AbortController();
     const waits: LockHolder[] = [];
