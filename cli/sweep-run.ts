@@ -8,8 +8,10 @@
  * 1 when any failed. Ctrl-C stops the sweep (130); the rest stay `pending`.
  */
 import { existsSync } from "node:fs";
-import { schedule, type ScheduledRun } from "../pipeline/executor.js";
-import { localLauncher } from "./local-launcher.js";
+import { schedule, type ExecuteResult, type ScheduledRun } from "../pipeline/executor.js";
+import type { ExecutorName } from "../pipeline/config/execution-settings.js";
+import { localLauncher, workerCommand } from "./local-launcher.js";
+import { detachedText, requireSlurm } from "./cluster-options.js";
 import { MuPipeError } from "../pipeline/failure.js";
 import type { RunStatus } from "../pipeline/formats.js";
 import { buildGraph, selectStages, type Selection } from "../pipeline/graph.js";
@@ -38,6 +40,9 @@ export interface SweepRunOptions {
   readonly failFast: boolean;
   /** `--jobs`; absent: the experiment's `settings.jobs`. */
   readonly jobs: number | undefined;
+  /** `--executor`; absent: the experiment's `settings.executor`. */
+  readonly executor: ExecutorName | undefined;
+  readonly detach: boolean;
   readonly argv: readonly string[];
   readonly usage: string;
   /** Writes a run's report.html (run.ts's, so both warn alike). */
@@ -71,6 +76,9 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
 
   const first = sweep.runs[0];
   if (!first) return 0;
+  const onCluster = (options.executor ?? first.config.settings.executor) === "slurm";
+  if (options.detach && !onCluster) throw new MuPipeError({ reason: "usage", message: "--detach needs --executor slurm (or settings.executor: slurm): local stages end with the command", hint: options.usage });
+  if (onCluster) await requireSlurm();
   const log = await SweepLog.create({
     runsDir: first.config.settings.runsDir,
     experiment: first.config.name,
@@ -97,6 +105,7 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
       argv: options.argv,
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
       sweep: { id: log.id, label: run.label, values: run.values },
+      ...(onCluster ? { executor: { kind: "slurm" as const, detached: options.detach } } : {}),
     });
     // Several runs at once print plain lines, each naming its run.
     const logger = createLogger(io, jobs > 1 ? { prefix: `[${run.label}] ` } : {});
@@ -114,14 +123,7 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
   });
   const loggers = new Map<number, ReturnType<typeof createLogger>>();
   try {
-    await schedule(
-      {
-        runs: openers,
-        jobs,
-        failFast: options.failFast,
-        signal: signals.stop,
-        hurry: signals.hurry,
-        async onRunEnd(index, run, result) {
+    const onRunEnd = async (index: number, run: ScheduledRun, result: ExecuteResult): Promise<void> => {
           const logger = loggers.get(index);
           await logger?.close();
           if (logger) await options.writeReport(run.runDir.dir, logger);
@@ -132,10 +134,19 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
             const logFile = run.runDir.logFile(result.stageId ?? "");
             io.err(`[sweep] [${label}] failed at ${result.stageId ?? "?"}: ${result.message ?? "failed"}${existsSync(logFile) ? ` (log: ${logFile})` : ""}`);
           }
-        },
-      },
-      localLauncher(jobs, io),
-    );
+    };
+    if (onCluster) {
+      const { runOnCluster } = await import("../pipeline/cluster/cluster-executor.js");
+      const runs: ScheduledRun[] = [];
+      for (const open of openers) runs.push(await open());
+      const outcome = await runOnCluster({ runs, detach: options.detach, command: workerCommand(), cwd: io.cwd, signal: signals.stop, hurry: signals.hurry, ...(options.detach ? {} : { onRunEnd }) });
+      if (options.detach) {
+        io.out(detachedText(outcome.submitted, `${log.id} (sweep)`));
+        return 0;
+      }
+    } else {
+      await schedule({ runs: openers, jobs, failFast: options.failFast, signal: signals.stop, hurry: signals.hurry, onRunEnd }, localLauncher(jobs, io));
+    }
   } finally {
     for (const logger of loggers.values()) await logger.close();
     signals.dispose();

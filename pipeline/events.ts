@@ -16,6 +16,8 @@ export type PipelineEvent =
       readonly stages: readonly { readonly id: string; readonly uses: string; readonly selected: boolean }[];
     }
   | { readonly type: "stage-waiting"; readonly id: string; readonly holder: LockHolder }
+  /** The stage's cluster job is submitted and not running yet, or its queue state changed (e.g. PENDING, reason Dependency). */
+  | { readonly type: "stage-queued"; readonly id: string; readonly job: string; readonly state: string; readonly reason: string | null }
   | {
       readonly type: "stage-start";
       readonly id: string;

@@ -100,6 +100,38 @@ export interface StageRunEntry {
   readonly environment?: StageEnvironment | null;
   /** For a reused stage: how long computing it took in the run that made it (the time the cache saved). */
   readonly computedMs?: number;
+  /** The cluster job that computes it (`--executor slurm`); absent for local stages. */
+  readonly job?: ClusterJobEntry;
+}
+
+/** A stage's Slurm job, as run.json records it (an optional field: version 1 readers ignore it). */
+export interface ClusterJobEntry {
+  readonly executor: "slurm";
+  readonly id: string;
+  /** The batch script (resubmit it with `sbatch <script>`) and the job's output (its job messages and stderr). */
+  readonly script: string;
+  readonly output: string;
+  readonly submittedAt: string;
+  /** Set when another run (an earlier submission, or another combination of the sweep) submitted it. */
+  readonly submittedBy?: string;
+}
+
+/**
+ * `<store>/jobs/<plan key>.json`: a job submitted to compute a fingerprint (or, for a stage
+ * whose inputs are not made yet, its planned key), so a second submission of the same
+ * work attaches to it instead, and `gc` can see the store has work in flight.
+ */
+export interface ClusterSubmission {
+  readonly version: 1;
+  readonly planKey: string;
+  readonly jobId: string;
+  readonly stageId: string;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly script: string;
+  readonly output: string;
+  readonly submittedAt: string;
+  readonly hostname: string;
 }
 
 /** `runs/<id>/run.json`, rewritten atomically as the run progresses. */
@@ -123,6 +155,8 @@ export interface RunRecord {
   readonly stages: readonly StageRunEntry[];
   /** Present when the run is one combination of a sweep (an optional field: version 1 readers ignore it). */
   readonly sweep?: RunSweepEntry;
+  /** Present when the stages ran as cluster jobs; `detached`: the submitting command did not stay to follow them. */
+  readonly executor?: { readonly kind: "slurm"; readonly detached: boolean };
 }
 
 /** Which sweep a run belongs to and what it set. */

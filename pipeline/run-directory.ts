@@ -9,7 +9,7 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { processStartTime, writeFileAtomic } from "./store/atomic-file.js";
 import { replaceSymlink } from "./symlink.js";
-import type { RunMetrics, RunRecord, RunStatus, RunSweepEntry } from "./formats.js";
+import type { RunMetrics, RunRecord, RunStatus, RunSweepEntry, StageRunEntry } from "./formats.js";
 import type { RunRecorder, StageChange } from "./run-recorder.js";
 import type { Metrics } from "./stage.js";
 
@@ -27,6 +27,8 @@ export interface RunDirectoryOptions {
   readonly stages: readonly { readonly id: string; readonly uses: string }[];
   /** For one combination of a sweep: the folder is named `<stamp>-<experiment>[<label>]`. */
   readonly sweep?: RunSweepEntry;
+  /** Set when the stages run as cluster jobs. */
+  readonly executor?: { readonly kind: "slurm"; readonly detached: boolean };
   readonly now?: Date;
 }
 
@@ -78,6 +80,7 @@ export class RunDirectory implements RunRecorder {
       hostname: os.hostname(),
       processStart: processStartTime(process.pid),
       ...(options.sweep ? { sweep: options.sweep } : {}),
+      ...(options.executor ? { executor: options.executor } : {}),
       stages: options.stages.map((s) => ({
         id: s.id,
         uses: s.uses,
@@ -95,6 +98,11 @@ export class RunDirectory implements RunRecorder {
     await run.save();
     await replaceSymlink(id, path.join(options.runsDir, LATEST_LINK));
     return run;
+  }
+
+  /** Each stage's entry as recorded so far. */
+  stages(): readonly StageRunEntry[] {
+    return this.record.stages;
   }
 
   logFile(stageId: string): string {

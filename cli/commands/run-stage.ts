@@ -34,6 +34,7 @@ export const runStageCommand: Command = {
         store,
         digestExternal,
         write: (text) => void process.stdout.write(text),
+        progressEveryMs: Number(io.env.MU_PIPE_PROGRESS_MS ?? 0) || 0,
         signal: signals.stop,
         hurry: signals.hurry,
       });

@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 import type { Logger } from "../../pipeline/events.js";
-import { execute } from "../../pipeline/executor.js";
-import { localLauncher } from "../local-launcher.js";
+import { execute, type ExecuteResult, type ScheduledRun } from "../../pipeline/executor.js";
+import { localLauncher, workerCommand } from "../local-launcher.js";
+import { detachedText, parseExecutor, requireSlurm } from "../cluster-options.js";
 import { MuPipeError } from "../../pipeline/failure.js";
 import { selectStages } from "../../pipeline/graph.js";
 import { previousFingerprints } from "../../pipeline/run-history.js";
@@ -31,6 +32,10 @@ const usage = `usage: mu-pipe run <experiment.yaml> [options]
   --dry-run              show what would run, and why, without running anything
   --jobs <N>             run up to N stages (and sweep runs) at once, each in a process
                          of its own, the cores shared between them (default: settings.jobs, 1)
+  --executor local|slurm run here, or submit each stage that has to run as a Slurm job
+                         (default: settings.executor, local); see README, "On a cluster"
+  --detach               with slurm: submit and return; \`mu-pipe show\` follows the jobs,
+                         the same command again re-attaches, \`mu-pipe cancel\` cancels
 
 Sweeps (see README, "Sweeps and cross-validation"):
   --sweep key.path=v1,v2 one run per value (repeatable: every combination), e.g.
@@ -53,6 +58,8 @@ const options = {
   yes: { type: "boolean" },
   "fail-fast": { type: "boolean" },
   jobs: { type: "string" },
+  executor: { type: "string" },
+  detach: { type: "boolean" },
 } as const;
 
 export const runCommand: Command = {
@@ -62,6 +69,7 @@ export const runCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
     const jobsFlag = parseJobs(values.jobs, usage);
+    const executorFlag = parseExecutor(values.executor, usage);
     const [file] = requirePositionals(positionals, 1, "the experiment file", usage);
     const { openSweep } = await import("../sweep-session.js");
     const sweep = await openSweep(file ?? "", values, io);
@@ -76,6 +84,8 @@ export const runCommand: Command = {
         yes: values.yes ?? false,
         failFast: values["fail-fast"] ?? false,
         jobs: jobsFlag,
+        executor: executorFlag,
+        detach: values.detach ?? false,
         argv: ["run", ...argv],
         usage,
         writeReport: (dir, logger) => writeReportOrWarn(dir, sweep.registry, logger, io.cwd),
@@ -92,6 +102,9 @@ export const runCommand: Command = {
     }
     const { store, digestExternal, saveDigestCache } = await openExperimentStore(config.settings.storeDir);
     const jobs = jobsFlag ?? config.settings.jobs;
+    const executor = executorFlag ?? config.settings.executor;
+    const detach = values.detach ?? false;
+    if (detach && executor !== "slurm") throw new MuPipeError({ reason: "usage", message: "--detach needs --executor slurm (or settings.executor: slurm): local stages end with the command", hint: usage });
 
     if (values["dry-run"]) {
       const { planRun } = await import("../../pipeline/plan.js");
@@ -110,6 +123,8 @@ export const runCommand: Command = {
       if (line) io.err(line);
     }
 
+    const onCluster = executor === "slurm";
+    if (onCluster) await requireSlurm();
     const runDir = await RunDirectory.create({
       runsDir: config.settings.runsDir,
       experiment: config.name,
@@ -117,24 +132,35 @@ export const runCommand: Command = {
       resolvedConfig: withFilledParams(config),
       argv: ["run", ...argv],
       stages: graph.stages.map((s) => ({ id: s.id, uses: s.type.name })),
+      ...(onCluster ? { executor: { kind: "slurm" as const, detached: detach } } : {}),
     });
-    const logger = createLogger(io, { concurrent: jobs > 1 });
+    const logger = createLogger(io, { concurrent: jobs > 1 || onCluster });
     const signals = listenForStop();
     try {
-      const result = await execute(
-        {
-          graph,
-          selected,
-          force: forced,
-          runDir,
-          sink: logger,
-          store,
-          digestExternal,
-          previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id),
-        },
-        { jobs, signal: signals.stop, hurry: signals.hurry },
-        localLauncher(jobs, io),
-      );
+      const run: ScheduledRun = {
+        graph,
+        selected,
+        force: forced,
+        runDir,
+        sink: logger,
+        store,
+        digestExternal,
+        previousFingerprint: previousFingerprints(config.settings.runsDir, config.name, store, runDir.id),
+      };
+      let result: ExecuteResult;
+      if (onCluster) {
+        const { runOnCluster } = await import("../../pipeline/cluster/cluster-executor.js");
+        const outcome = await runOnCluster({ runs: [run], detach, command: workerCommand(), cwd: io.cwd, signal: signals.stop, hurry: signals.hurry });
+        result = outcome.results[0] ?? { status: "interrupted", stageId: null, message: null };
+        if (detach) {
+          await logger.close();
+          await saveDigestCache();
+          io.out(detachedText(outcome.submitted, runDir.id));
+          return 0;
+        }
+      } else {
+        result = await execute(run, { jobs, signal: signals.stop, hurry: signals.hurry }, localLauncher(jobs, io));
+      }
       await logger.close();
       await saveDigestCache();
       await writeReportOrWarn(runDir.dir, session.registry, logger, io.cwd);

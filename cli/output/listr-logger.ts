@@ -119,6 +119,9 @@ export class ListrLogger implements Logger {
       case "stage-waiting":
         this.#stages.get(event.id)?.setOutput(`waiting: ${event.holder.owner} is computing the same stage`);
         return;
+      case "stage-queued":
+        this.#stages.get(event.id)?.setOutput(`Slurm job ${event.job}: ${event.state}${event.reason && event.reason !== "None" ? ` (${event.reason})` : ""}`);
+        return;
       case "stage-start":
         this.#stages.get(event.id)?.setOutput(startText(event));
         return;

@@ -83,6 +83,8 @@ export class PlainLogger implements Logger {
         const where = hostname && hostname !== os.hostname() ? ` on ${hostname}` : "";
         return `[${event.id}] waiting: ${owner}${where} is computing the same stage`;
       }
+      case "stage-queued":
+        return `[${event.id}] queued: Slurm job ${event.job} ${event.state}${event.reason && event.reason !== "None" ? ` (${event.reason})` : ""}`;
       case "stage-start":
         this.#lastProgress.delete(event.id);
         return `[${event.id}] running: ${startText(event)}`;

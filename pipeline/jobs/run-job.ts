@@ -22,6 +22,8 @@ export interface RunJobDeps {
   digestExternal(absPath: string): Promise<string>;
   /** Where job messages go (the worker's standard output). */
   write(text: string): void;
+  /** At most one progress message per stage this often (a Slurm job's output is a file on a shared file system); default: all. */
+  readonly progressEveryMs?: number;
   readonly signal: AbortSignal;
   readonly hurry?: AbortSignal;
   now?(): number;
@@ -39,7 +41,7 @@ async function decideAndRun(spec: StageJobSpec, deps: RunJobDeps, send: (message
   const stage = graph.byId.get(spec.stageId);
   if (!stage) return { kind: "failed", message: `the experiment has no stage ${spec.stageId}` };
   const recorder = forwardingRecorder(spec, send);
-  const sink: EventSink = { emit: (event) => send({ type: "event", event }) };
+  const sink = throttledProgress({ emit: (event) => send({ type: "event", event }) }, deps.progressEveryMs ?? 0);
   const decisionDeps = { store: deps.store, digestExternal: deps.digestExternal, previousFingerprint: () => Promise.resolve(null) };
 
   // Every stage it reads from must be in the store by now: decided as "not selected", a
@@ -86,5 +88,23 @@ function forwardingRecorder(spec: StageJobSpec, send: (message: JobMessage) => v
     updateStage: (stageId, change) => Promise.resolve(send({ type: "record", stageId, change })),
     setMetrics: (stageId, metrics) => Promise.resolve(send({ type: "metrics", stageId, metrics })),
     linkArtifact: (stageId, _dir, artifactDigest) => Promise.resolve(send({ type: "link", stageId, artifactDigest })),
+  };
+}
+
+/** Drops progress events that come sooner than `everyMs` after the last one sent, but never the one that reaches 100%. */
+function throttledProgress(sink: EventSink, everyMs: number): EventSink {
+  if (everyMs <= 0) return sink;
+  let last = 0;
+  return {
+    emit(event) {
+      if (event.type === "stage-progress") {
+        const { current, total } = event.update;
+        const finished = current !== undefined && total !== undefined && current >= total;
+        const t = Date.now();
+        if (!finished && t - last < everyMs) return;
+        last = t;
+      }
+      sink.emit(event);
+    },
   };
 }
