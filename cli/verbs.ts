@@ -132,6 +132,12 @@ export const verbs: Readonly<Record<string, Verb>> = {
     examples: ["mu-pipe export latest --format tfjs --out model-web/", "mu-pipe export latest --format keras --out mu-net.h5"],
     load: async () => (await import("./commands/export.js")).exportCommand,
   },
+  cancel: {
+    summary: "cancel a Slurm run's queued and running jobs",
+    description: "Cancels (scancel) the Slurm jobs of a run submitted with --executor slurm that are still queued or running. A fine-tune keeps its last epoch checkpoint; running the experiment again resumes it.",
+    examples: ["mu-pipe cancel                 # the latest run", "mu-pipe cancel eyes-dev-cv     # the newest run of that experiment"],
+    load: async () => (await import("./commands/cancel.js")).cancelCommand,
+  },
   "run-stage": {
     summary: "run one stage from a job file (used by --jobs workers and Slurm jobs)",
     description: "Runs the one stage a job file (<run>/jobs/<stage>.json) names, deciding it afresh from the store, and prints job messages for the process that owns the run. mu-pipe starts it; rerunning a job file by hand is safe.",

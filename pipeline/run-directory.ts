@@ -105,6 +105,15 @@ export class RunDirectory implements RunRecorder {
     return this.record.stages;
   }
 
+  /**
+   * An existing run folder, to record what happened after the process that owned it
+   * ended (`mu-pipe cancel` of a detached Slurm run). Its metrics file is left as it is.
+   */
+  static async open(dir: string): Promise<RunDirectory> {
+    const record = JSON.parse(await fs.readFile(path.join(dir, RUN_FILE), "utf8")) as RunRecord;
+    return new RunDirectory(dir, record);
+  }
+
   logFile(stageId: string): string {
     return path.join(this.dir, "logs", `${stageId}.log`);
   }

@@ -223,6 +223,11 @@ function liveness(record: RunRecord): { status: ReadStatus; statusDetail?: strin
   if (record.status !== "running") return { status: record.status };
   if (record.hostname !== os.hostname()) return { status: "running", statusDetail: `pid ${record.pid} on host ${record.hostname}` };
   if (isProcessAlive(record.pid, record.processStart ?? null)) return { status: "running", statusDetail: `pid ${record.pid}` };
+  if (record.executor?.kind === "slurm") {
+    // Its stages are Slurm jobs that go on without the command that submitted them.
+    const how = record.executor.detached ? "submitted with --detach" : `pid ${record.pid} is gone`;
+    return { status: "died", statusDetail: `${how}; its Slurm jobs may still run: mu-pipe show asks Slurm, the same command again re-attaches` };
+  }
   return { status: "died", statusDetail: `pid ${record.pid} is gone` };
 }
 

@@ -6,6 +6,7 @@ import { openStore } from "../../pipeline/store/fs-store.js";
 import { parseAge, parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { formatBytes } from "../output/format.js";
+import { MuPipeError } from "../../pipeline/failure.js";
 
 const usage = `usage: mu-pipe gc [--dry-run] [--scratch-older-than 7d] [--runs-dir runs] [--store <runs-dir>/.store]
 
@@ -29,7 +30,9 @@ const options = {
 
 /** Runs gc and prints its one-line summary; shared with `runs rm --gc`. */
 export async function runGc(io: CommandIO, settings: { runsDir: string; store?: string; dryRun: boolean; scratchMaxAgeMs?: number }): Promise<GcReport> {
-  const store = await openStore(path.resolve(io.cwd, settings.store ?? path.join(settings.runsDir, ".store")));
+  const storeDir = path.resolve(io.cwd, settings.store ?? path.join(settings.runsDir, ".store"));
+  await refuseWhileJobsInFlight(storeDir, settings.dryRun);
+  const store = await openStore(storeDir);
   const report = await collectGarbage(path.resolve(io.cwd, settings.runsDir), store, { dryRun: settings.dryRun, scratchMaxAgeMs: settings.scratchMaxAgeMs });
   io.out(gcSummary(report, settings.dryRun));
   return report;
@@ -57,3 +60,29 @@ export const gcCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Jobs of this store queued or running on Slurm (possibly on other hosts) may be about to
+ * write or link artifacts: gc waits for them. Records of jobs that have ended are dropped.
+ */
+async function refuseWhileJobsInFlight(storeDir: string, dryRun: boolean): Promise<void> {
+  const { listSubmissions, removeSubmission } = await import("../../pipeline/cluster/submissions.js");
+  const submissions = await listSubmissions(storeDir);
+  if (submissions.length === 0) return;
+  let statuses;
+  try {
+    const { jobStatuses } = await import("../../pipeline/cluster/job-status.js");
+    statuses = await jobStatuses(submissions.map((s) => s.jobId));
+  } catch (error) {
+    throw new MuPipeError({
+      reason: "usage",
+      message: `${submissions.length} Slurm job(s) of this store are recorded in ${path.join(storeDir, "jobs")} and Slurm cannot be asked about them (${error instanceof Error ? error.message : String(error)}); run gc where Slurm answers, or delete those records if the cluster is gone`,
+    });
+  }
+  const live = submissions.filter((s) => statuses.get(s.jobId)?.final !== true && statuses.has(s.jobId));
+  if (live.length > 0 && !dryRun) {
+    const listed = live.map((s) => `${s.jobId} (${s.stageId} of ${s.runId})`).join(", ");
+    throw new MuPipeError({ reason: "usage", message: `Slurm jobs of this store are queued or running: ${listed}; run gc when they have ended (or mu-pipe cancel <run>)` });
+  }
+  if (!dryRun) for (const s of submissions.filter((x) => !live.includes(x))) await removeSubmission(storeDir, s.planKey, s.jobId);
+}

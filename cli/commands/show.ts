@@ -29,7 +29,9 @@ export const showCommand: Command = {
     const format = formatOption(values.format, ["text", "json"], usage);
     const dir = await singleRunArgument("show", positionals, values["runs-dir"], io.cwd, usage);
     const run = await readRun(dir);
-    io.out(format === "json" ? runDetailsAsJson(run) : renderRunDetails(run, io.cwd));
+    // A run on Slurm: its stages' jobs as Slurm sees them now (the submitting command may be gone).
+    const jobs = run.record?.executor?.kind === "slurm" ? await (await import("../cluster-jobs.js")).liveJobs(run.record) : null;
+    io.out(format === "json" ? runDetailsAsJson(run, jobs?.jobs) : renderRunDetails(run, io.cwd, jobs ?? undefined));
     return 0;
   },
 };

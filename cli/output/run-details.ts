@@ -8,9 +8,10 @@ import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
 import { stageStatusIn, statusText } from "./run-status.js";
 import { formatDuration, formatMetricValue, formatTimestamp, relativePath, shortDigest } from "./format.js";
 import { renderTable } from "./table.js";
+import type { LiveJob } from "../cluster-jobs.js";
 
 /** `cwd` makes paths under it read relative (`runs/2026...`). */
-export function renderRunDetails(run: RunSummary, cwd: string): string {
+export function renderRunDetails(run: RunSummary, cwd: string, cluster?: { readonly jobs: readonly LiveJob[]; readonly problem: string | null }): string {
   const record = run.record;
   const header: [string, string][] = [
     ["run", run.id],
@@ -23,6 +24,7 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
   ];
   if (record && record.argv.length > 0) header.push(["command", `mu-pipe ${record.argv.join(" ")}`]);
   if (run.problem) header.push(["problem", run.problem]);
+  if (cluster?.problem) header.push(["slurm", cluster.problem]);
   const width = Math.max(...header.map(([key]) => key.length));
   let text = header.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n";
 
@@ -30,7 +32,7 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
     const rows = record.stages.map((stage) => [
       stage.id,
       stage.uses,
-      stageStatusIn(run, stage.status),
+      withJob(stageStatusIn(run, stage.status), cluster?.jobs.find((j) => j.stageId === stage.id)),
       // A reused stage took no time in this run; its original duration is in the run that made it.
       stage.durationMs === null || stage.status === "reused" ? "-" : formatDuration(stage.durationMs),
       shortDigest(stage.artifactDigest),
@@ -60,6 +62,12 @@ export function renderRunDetails(run: RunSummary, cwd: string): string {
   return text;
 }
 
-export function runDetailsAsJson(run: RunSummary): string {
-  return `${JSON.stringify({ id: run.id, dir: run.dir, status: run.status, ...(run.statusDetail ? { statusDetail: run.statusDetail } : {}), record: run.record, metrics: run.metrics, ...(run.problem ? { problem: run.problem } : {}) }, null, 2)}\n`;
+export function runDetailsAsJson(run: RunSummary, jobs?: readonly LiveJob[]): string {
+  return `${JSON.stringify({ id: run.id, dir: run.dir, status: run.status, ...(run.statusDetail ? { statusDetail: run.statusDetail } : {}), record: run.record, metrics: run.metrics, ...(run.problem ? { problem: run.problem } : {}), ...(jobs ? { slurmJobs: jobs } : {}) }, null, 2)}\n`;
+}
+
+/** `pending · Slurm 45 PENDING (Dependency)`: a recorded status with what Slurm says now. */
+function withJob(status: string, job: LiveJob | undefined): string {
+  if (!job) return status;
+  return `${status} · Slurm ${job.jobId} ${job.state ?? "unknown to Slurm"}`;
 }
