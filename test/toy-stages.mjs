@@ -157,4 +157,25 @@ export const stageTypes = [
       return { metrics: { pid: facts.pid, start, end: facts.end, threads: facts.threads ?? 0 } };
     },
   },
+  {
+    // For cluster tests: holds `mb` megabytes (touched, so they count) for `hold_ms`.
+    name: "hog",
+    version: 1,
+    description: "allocates memory and holds it",
+    paramsSchema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { mb: { type: "integer", minimum: 1, default: 100 }, hold_ms: { type: "integer", minimum: 0, default: 2000 } },
+    },
+    inputs: {},
+    outputs: { out: { description: "how much it held" } },
+    async run(ctx) {
+      await called(ctx.stageId);
+      const blocks = [];
+      for (let i = 0; i < ctx.params.mb; i++) blocks.push(Buffer.alloc(1024 * 1024, i % 251));
+      await sleep(ctx.params.hold_ms, ctx.signal);
+      await fs.writeFile(path.join(ctx.outDir, "out"), String(blocks.length));
+      return { metrics: { mb: blocks.length } };
+    },
+  },
 ];

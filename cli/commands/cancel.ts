@@ -8,7 +8,7 @@ import { RunDirectory } from "../../pipeline/run-directory.js";
 import { isProcessAlive } from "../../pipeline/store/atomic-file.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { unfinishedJobs } from "../cluster-jobs.js";
+import { liveJobs } from "../cluster-jobs.js";
 import { readRun, singleRunArgument } from "../run-lookup.js";
 
 const usage = `usage: mu-pipe cancel [<run>] [--runs-dir <dir>]
@@ -35,9 +35,12 @@ export const cancelCommand: Command = {
     if (record.executor?.kind !== "slurm") {
       throw new MuPipeError({ reason: "usage", message: `run ${run.id} did not run on Slurm; a local run stops with Ctrl-C in its terminal (or kill -INT ${record.pid})` });
     }
-    const jobs = unfinishedJobs(record);
+    // Only jobs Slurm still holds: one that ended has its result (or failure) in the store already.
+    const { jobs: known, problem } = await liveJobs(record);
+    if (problem !== null) throw new MuPipeError({ reason: "usage", message: problem });
+    const jobs = known.filter((j) => !j.final);
     if (jobs.length === 0) {
-      io.out(`nothing to cancel: no stage of ${run.id} is queued or running`);
+      io.out(`nothing to cancel: no Slurm job of ${run.id} is queued or running`);
       return 0;
     }
     const { cancelJobs } = await import("../../pipeline/slurm/index.js");

@@ -71,11 +71,12 @@ export async function runOnCluster(request: ClusterRequest): Promise<ClusterOutc
   try {
     for (const unit of plan.units) {
       const entry = await submitOrAttach(unit, followed, request);
-      submitted.push({ stageId: unit.stage.id, jobId: entry.job.id, attached: entry.job.submittedBy !== undefined && entry.job.submittedBy !== unit.owner.runDir.id });
+      submitted.push({ stageId: unit.stage.id, jobId: entry.job.id, attached: entry.job.submittedBy !== undefined });
       followed.push(entry);
+      const attached = entry.job.submittedBy !== undefined;
       for (const run of unit.users) {
         await run.runDir.updateStage(unit.stage.id, { status: "pending", job: entry.job });
-        run.sink.emit({ type: "stage-queued", id: unit.stage.id, job: entry.job.id, state: "SUBMITTED", reason: null });
+        run.sink.emit({ type: "stage-queued", id: unit.stage.id, job: entry.job.id, state: attached ? "ATTACHED" : "SUBMITTED", reason: attached ? `submitted earlier by ${entry.job.submittedBy ?? "?"}` : null });
       }
     }
   } catch (error) {
