@@ -14,6 +14,7 @@ import { slurmSettingsOf, type ExecutorName, type ValidSlurmSection } from "./ex
 import { readExperimentTree } from "./extends-chain.js";
 import { OVERRIDE_SOURCE, applyAssignments, applyOverrides, type Assignment } from "./overrides.js";
 import { SWEEP_KEY } from "./experiment-schema.js";
+import { closestMatch } from "./did-you-mean.js";
 import { validateAgainstSchema } from "./schema-errors.js";
 import { findNode, spanOfValue, toPlain, type TreeNode } from "./source-tree.js";
 
@@ -62,6 +63,7 @@ export async function loadExperiment(file: string, options: LoadExperimentOption
   const data = structuredClone(resolved);
   addEmptyStageSections(data);
   diagnostics.push(...validateAgainstSchema(data, tree, options.registry));
+  if (diagnostics.length === 0) diagnostics.push(...slurmStageProblems(data as ValidDocument, tree, absoluteFile));
   if (diagnostics.length > 0) throw invalid(diagnostics, files, options.overrides);
 
   return toConfig(data as ValidDocument, {
@@ -158,4 +160,21 @@ function invalid(diagnostics: readonly Diagnostic[], files: readonly string[], o
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `settings.slurm.stages` keys must name a stage id or a stage type the experiment uses: a typo would silently drop a GPU request. */
+function slurmStageProblems(doc: ValidDocument, tree: TreeNode, file: string): Diagnostic[] {
+  const known = new Set([...Object.keys(doc.stages), ...Object.values(doc.stages).map((s) => s.uses)]);
+  return Object.keys(doc.settings.slurm.stages)
+    .filter((key) => !known.has(key))
+    .map((key) => {
+      const guess = closestMatch(key, known);
+      return {
+        span: spanOfValue(findNode(tree, ["settings", "slurm", "stages", key])),
+        file,
+        keyPath: `settings.slurm.stages.${key}`,
+        message: `\`${key}\` is neither a stage id nor a stage type of this experiment (${[...known].sort().join(", ")})`,
+        ...(guess ? { hints: [`did you mean \`${guess}\`?`] } : {}),
+      };
+    });
 }

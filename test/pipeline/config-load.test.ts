@@ -167,6 +167,23 @@ describe("problems in one file", () => {
     );
   });
 
+  test("Slurm resources for a stage that is neither a stage id nor a type, and a malformed --mem", async () => {
+    const dir = await fixture({
+      "configs/e.yaml": lines("experiment: e", "settings:", "  slurm:", "    stages:", "      prodce: { mem: 8G }", "stages:", "  make:", "    uses: produce", "    params: { label: x }", ""),
+    });
+    expect(await printed(load(dir, "configs/e.yaml"))).toBe(
+      lines(
+        "configs/e.yaml:5:15 - error: settings.slurm.stages.prodce: `prodce` is neither a stage id nor a stage type of this experiment (make, produce)",
+        "",
+        "  5 |       prodce: { mem: 8G }",
+        "    |               ~~~~~~~~~~~",
+        "  hint: did you mean `produce`?",
+      ),
+    );
+    const bad = await fixture({ "configs/e.yaml": lines("experiment: e", "settings:", "  slurm: { defaults: { mem: 8 GB } }", "stages:", "  make:", "    uses: produce", "    params: { label: x }", "") });
+    expect(await printed(load(bad, "configs/e.yaml"))).toContain('settings.slurm.defaults.mem: must match the pattern ^[0-9]+[KMGT]?$, found "8 GB"');
+  });
+
   test("a value of the wrong type is underlined with its line and column", async () => {
     const text = [
       "experiment: e",
