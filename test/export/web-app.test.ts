@@ -1,0 +1,145 @@
+/**
+ * `mu-pipe export --format web` in headless Chromium: the site loads its model and TF.js
+ * from disk (file://) and from a static server with no other request, shows the backend
+ * in use (WebGL, or WASM when asked), and the mask a user downloads for a photo agrees
+ * with `mu-pipe predict`'s (F1 >= 0.99). Screenshots at phone and desktop size go to
+ * test-artifacts/screenshots/.
+ */
+import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { main } from "../../cli/main.js";
+import { NO_CHROMIUM, findChromium, screenshot } from "../report/browser.js";
+import { skipUnlessAvailable } from "../require-in-ci.js";
+import { captureIO } from "./tiny-model.js";
+import { greyPixels, launchForSite, maskF1, openSite, saveTinyModelFor, segmentPhotos, serveFolder, writeEyePhoto } from "./web-rig.js";
+
+const executable = findChromium();
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+const PHOTOS = [
+  { name: "eye-wide.png", seed: 11, width: 320, height: 240 },
+  { name: "eye-tall.png", seed: 12, width: 180, height: 250 },
+];
+
+describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIUM : null))("the exported web app in Chromium", () => {
+  let dir: string;
+  let site: string;
+  let browser: Browser;
+  let server: { origin: string; close: () => Promise<void> };
+  let photos: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "mu-pipe-web-app-"));
+    photos = [];
+    for (const photo of PHOTOS) {
+      const file = path.join(dir, photo.name);
+      await writeEyePhoto(file, photo.seed, photo.width, photo.height);
+      photos.push(file);
+    }
+    await saveTinyModelFor(path.join(dir, "model"), photos[0] ?? "");
+    const io = captureIO(dir);
+    expect(await main(["export", "model", "--format", "web", "--out", "site"], io), io.stderr()).toBe(0);
+    expect(io.stdout()).toContain("as a web app: site");
+    const predicted = captureIO(dir);
+    expect(await main(["predict", "--model", "model", ...PHOTOS.map((p) => p.name), "--out", "predicted", "--backend", "cpu"], predicted), predicted.stderr()).toBe(0);
+    site = path.join(dir, "site");
+    server = await serveFolder(site);
+    browser = await launchForSite(executable ?? "");
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("holds the page, TF.js with its WASM files and the model, nothing from a CDN", async () => {
+    const files = (await readdir(site)).sort();
+    expect(files).toEqual(
+      [
+        "README.txt",
+        "app.js",
+        "index.html",
+        "model",
+        "model.js",
+        "style.css",
+        "tf-backend-wasm.min.js",
+        "tf.min.js",
+        "tfjs-backend-wasm-simd.wasm",
+        "tfjs-backend-wasm.wasm",
+        "wasm-binaries.js",
+      ].sort(),
+    );
+    expect((await readdir(path.join(site, "model"))).sort()).toEqual(["model.json", "mu-model.json", "weights.bin"]);
+    const html = await readFile(path.join(site, "index.html"), "utf8");
+    expect(html).toContain('name="viewport"');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect((await stat(path.join(site, "tf.min.js"))).size).toBeGreaterThan(100_000);
+  });
+
+  async function agreement(url: string, origin: string | undefined, shot: string): Promise<{ backend: string; f1: number[] }> {
+    const opened = await openSite(browser, url, PHONE, origin);
+    try {
+      const { page } = opened;
+      expect(await page.evaluate("document.body.dataset.ready")).toBe("true");
+      const backend = (await page.textContent("#backend")) ?? "";
+      const masks = await segmentPhotos(page, photos);
+      await screenshot(page, shot);
+      const f1: number[] = [];
+      for (const [i, photo] of PHOTOS.entries()) {
+        const mask = masks[i];
+        expect(mask?.name).toBe(photo.name.replace(".png", "-mask.png"));
+        const browserMask = greyPixels(mask?.png ?? new Uint8Array());
+        const predictMask = greyPixels(await readFile(path.join(dir, "predicted", "Binarised", photo.name)));
+        expect([browserMask.width, browserMask.height]).toEqual([photo.width, photo.height]);
+        expect(new Set(browserMask.pixels)).toEqual(new Set([0, 255]));
+        f1.push(maskF1(browserMask.pixels, predictMask.pixels));
+      }
+      expect(opened.errors).toEqual([]);
+      expect(opened.network).toEqual([]);
+      return { backend, f1 };
+    } finally {
+      await opened.context.close();
+    }
+  }
+
+  it("from a static server: picks WebGL or WASM, shows it, and its masks agree with mu-pipe predict", async () => {
+    const { backend, f1 } = await agreement(`${server.origin}/index.html`, server.origin, "web-app-photos-phone");
+    expect(["webgl", "wasm"]).toContain(backend);
+    console.log(`web app (http, ${backend}): mask F1 against mu-pipe predict ${f1.map((v) => v.toFixed(4)).join(", ")}`);
+    for (const value of f1) expect(value).toBeGreaterThanOrEqual(0.99);
+  }, 120_000);
+
+  it("from a static server with ?backend=wasm: runs on WASM with the same masks", async () => {
+    const { backend, f1 } = await agreement(`${server.origin}/index.html?backend=wasm`, server.origin, "web-app-photos-wasm-http");
+    expect(backend).toBe("wasm");
+    console.log(`web app (http, wasm): mask F1 against mu-pipe predict ${f1.map((v) => v.toFixed(4)).join(", ")}`);
+    for (const value of f1) expect(value).toBeGreaterThanOrEqual(0.99);
+  }, 120_000);
+
+  it("opened from disk (file://) on WASM: loads model and WASM without fetch, masks agree", async () => {
+    const { backend, f1 } = await agreement(`${pathToFileURL(path.join(site, "index.html")).href}?backend=wasm`, undefined, "web-app-photos-wasm-file");
+    expect(backend).toBe("wasm");
+    console.log(`web app (file://, wasm): mask F1 against mu-pipe predict ${f1.map((v) => v.toFixed(4)).join(", ")}`);
+    for (const value of f1) expect(value).toBeGreaterThanOrEqual(0.99);
+  }, 120_000);
+
+  it("opened from disk (file://) with the default backend, at desktop size", async () => {
+    const opened = await openSite(browser, pathToFileURL(path.join(site, "index.html")).href, DESKTOP);
+    try {
+      expect(await opened.page.evaluate("document.body.dataset.ready")).toBe("true");
+      await segmentPhotos(opened.page, photos);
+      await screenshot(opened.page, "web-app-photos-desktop");
+      expect(opened.errors).toEqual([]);
+      expect(opened.network).toEqual([]);
+    } finally {
+      await opened.context.close();
+    }
+  }, 120_000);
+});

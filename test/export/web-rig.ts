@@ -1,0 +1,163 @@
+/**
+ * For the web-app tests: synthetic eye photos, a tiny model whose threshold cuts a
+ * non-trivial mask, the site served from a local node:http server, and pages opened in
+ * headless Chromium with console errors and every request recorded.
+ */
+import { createReadStream } from "node:fs";
+import { stat, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+
+import * as tf from "@tensorflow/tfjs";
+import { decode } from "fast-png";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import sharp from "sharp";
+
+import { generateSyntheticEye } from "../../stages/data/synthetic/generate.js";
+import { saveModelFolder } from "../../stages/model/model-folder.js";
+import { readImageForModel } from "../../stages/predict/image-input.js";
+import { predictProbabilities } from "../../stages/predict/infer.js";
+import { TINY_SIZE, tinyMetadata, tinyMuNet } from "./tiny-model.js";
+
+/** A synthetic close-up eye as a PNG file; returns its size. */
+export async function writeEyePhoto(file: string, seed: number, width: number, height: number): Promise<void> {
+  const eye = generateSyntheticEye(seed, { width, height, views: ["closeup"] });
+  await sharp(Buffer.from(eye.rgb), { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(file);
+}
+
+/**
+ * A tiny random-weights model saved to `dir`, its threshold the median probability it
+ * gives `photo` (as predict reads it), so about half the photo is "sclera": a mask that
+ * shows any difference in preprocessing.
+ */
+export async function saveTinyModelFor(dir: string, photo: string): Promise<number> {
+  const model = tinyMuNet(3);
+  try {
+    const image = await readImageForModel(photo, TINY_SIZE, "lanczos3");
+    const map = await predictProbabilities(model, image.pixels, 1, TINY_SIZE, "imagenet");
+    const levels = Array.from(map, (p) => Math.round(p * 255)).sort((a, b) => a - b);
+    const threshold = (levels[Math.floor(levels.length / 2)] ?? 128) / 255;
+    await saveModelFolder(model, dir, { ...tinyMetadata, threshold });
+    return threshold;
+  } finally {
+    model.dispose();
+    tf.disposeVariables();
+  }
+}
+
+/** A 0/255 greyscale PNG as bytes (one per pixel). */
+export function greyPixels(png: Uint8Array): { width: number; height: number; pixels: Uint8Array } {
+  const image = decode(png);
+  const channels = image.channels;
+  const pixels = new Uint8Array(image.width * image.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Number(image.data[i * channels]);
+  return { width: image.width, height: image.height, pixels };
+}
+
+/** F1 of mask `a` against mask `b` (nonzero = sclera); 1 when both are empty. */
+export function maskF1(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`masks differ in size: ${a.length} vs ${b.length} pixels`);
+  let both = 0;
+  let onlyA = 0;
+  let onlyB = 0;
+  for (let i = 0; i < a.length; i++) {
+    const inA = a[i] !== 0;
+    const inB = b[i] !== 0;
+    if (inA && inB) both++;
+    else if (inA) onlyA++;
+    else if (inB) onlyB++;
+  }
+  return both + onlyA + onlyB === 0 ? 1 : (2 * both) / (2 * both + onlyA + onlyB);
+}
+
+/** A static server for `root` on 127.0.0.1; close() stops it. */
+export async function serveFolder(root: string): Promise<{ origin: string; close: () => Promise<void> }> {
+  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json" };
+  const server = http.createServer((request, response) => {
+    const name = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    const file = path.join(root, name.endsWith("/") ? `${name}index.html` : name);
+    if (!file.startsWith(root)) {
+      response.writeHead(403).end();
+      return;
+    }
+    stat(file)
+      .then((info) => {
+        if (!info.isFile()) throw new Error("not a file");
+        response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
+        createReadStream(file).pipe(response);
+      })
+      .catch(() => response.writeHead(404).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Headless Chromium without network chatter; `fakeVideo` (a .y4m file) becomes the camera. */
+export async function launchForSite(executablePath: string, fakeVideo?: string): Promise<Browser> {
+  const args = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--metrics-recording-only",
+  ];
+  if (fakeVideo !== undefined) args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${fakeVideo}`);
+  return chromium.launch({ executablePath, args });
+}
+
+export interface SitePage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors and uncaught page errors. */
+  readonly errors: string[];
+  /** Requests to anywhere but `allowed` origins, file:, data: and blob: (all refused). */
+  readonly network: string[];
+}
+
+/** Opens `url` at the given viewport, refusing any request that leaves the site; waits until the page is ready (or failed). */
+export async function openSite(browser: Browser, url: string, viewport: { width: number; height: number }, allowedOrigin?: string): Promise<SitePage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const network: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => errors.push(`page: ${error.message}`));
+  await page.route("**/*", async (route) => {
+    const requested = route.request().url();
+    const local = /^(file|data|blob):/.test(requested) || (allowedOrigin !== undefined && requested.startsWith(`${allowedOrigin}/`));
+    if (local) return route.continue();
+    network.push(requested);
+    return route.abort();
+  });
+  await page.goto(url);
+  await page.waitForFunction("document.body.dataset.ready !== undefined", undefined, { timeout: 60_000 });
+  return { context, page, errors, network };
+}
+
+/** Picks `files` in the photo input and waits until every result is drawn; returns the downloaded masks in order. */
+export async function segmentPhotos(page: Page, files: readonly string[]): Promise<{ name: string; png: Uint8Array }[]> {
+  await page.setInputFiles("#files", [...files]);
+  await page.waitForFunction(`document.querySelectorAll("#results li[data-done]").length === ${files.length}`, undefined, { timeout: 60_000 });
+  const links = (await page.evaluate(`Promise.all(Array.from(document.querySelectorAll("#results li a.download")).map(async (a) => {
+    const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+    let text = "";
+    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return { name: a.getAttribute("download"), base64: btoa(text) };
+  }))`)) as { name: string; base64: string }[];
+  return links.map((link) => ({ name: link.name, png: new Uint8Array(Buffer.from(link.base64, "base64")) }));
+}
+
+export async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
+  await writeFile(file, bytes);
+}
