@@ -17,7 +17,7 @@ import { main } from "../../cli/main.js";
 import { NO_CHROMIUM, findChromium, screenshot } from "../report/browser.js";
 import { skipUnlessAvailable } from "../require-in-ci.js";
 import { captureIO } from "./tiny-model.js";
-import { greyPixels, launchForSite, maskF1, openSite, saveTinyModelFor, segmentPhotos, serveFolder, writeEyePhoto } from "./web-rig.js";
+import { greyPixels, launchForSite, maskF1, openSite, segmentPhotos, serveFolder, trainQuickstart, writeEyePhoto } from "./web-rig.js";
 
 const executable = findChromium();
 const PHONE = { width: 390, height: 844 };
@@ -42,12 +42,12 @@ describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIU
       await writeEyePhoto(file, photo.seed, photo.width, photo.height);
       photos.push(file);
     }
-    await saveTinyModelFor(path.join(dir, "model"), photos[0] ?? "");
+    await trainQuickstart(dir);
     const io = captureIO(dir);
-    expect(await main(["export", "model", "--format", "web", "--out", "site"], io), io.stderr()).toBe(0);
+    expect(await main(["export", "latest", "--format", "web", "--out", "site"], io), io.stderr()).toBe(0);
     expect(io.stdout()).toContain("as a web app: site");
     const predicted = captureIO(dir);
-    expect(await main(["predict", "--model", "model", ...PHOTOS.map((p) => p.name), "--out", "predicted", "--backend", "cpu"], predicted), predicted.stderr()).toBe(0);
+    expect(await main(["predict", "--model", "latest", ...PHOTOS.map((p) => p.name), "--out", "predicted"], predicted), predicted.stderr()).toBe(0);
     site = path.join(dir, "site");
     server = await serveFolder(site);
     browser = await launchForSite(executable ?? "");
@@ -68,6 +68,7 @@ describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIU
         "index.html",
         "model",
         "model.js",
+        "resize.js",
         "style.css",
         "tf-backend-wasm.min.js",
         "tf.min.js",

@@ -4,7 +4,7 @@
  * headless Chromium with console errors and every request recorded.
  */
 import { createReadStream } from "node:fs";
-import { stat, writeFile } from "node:fs/promises";
+import { copyFile, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -14,6 +14,9 @@ import { decode } from "fast-png";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import sharp from "sharp";
 
+import { main } from "../../cli/main.js";
+import { captureIO } from "../capture-io.js";
+import { repoRoot } from "../pipeline/engine-rig.js";
 import { generateSyntheticEye } from "../../stages/data/synthetic/generate.js";
 import { saveModelFolder } from "../../stages/model/model-folder.js";
 import { readImageForModel } from "../../stages/predict/image-input.js";
@@ -46,6 +49,24 @@ export async function saveTinyModelFor(dir: string, photo: string): Promise<numb
     model.dispose();
     tf.disposeVariables();
   }
+}
+
+/** configs/quickstart.yaml shrunk (40 images of 32x32, 1 + 3 epochs, about 20 s): a model that finds the sclera, with a swept threshold, in `dir`/runs. */
+export async function trainQuickstart(dir: string): Promise<void> {
+  await copyFile(path.join(repoRoot, "configs", "quickstart.yaml"), path.join(dir, "quickstart.yaml"));
+  const shrink = [
+    "stages.load.params.source.count=40",
+    "stages.load.params.source.min_size=64",
+    "stages.load.params.source.max_size=96",
+    "stages.resize.params.size=32",
+    "stages.finetune1.params.epochs=1",
+    "stages.finetune1.params.recompute_bn_stats=2",
+    "stages.finetune2.params.epochs=3",
+    "stages.finetune2.params.recompute_bn_stats=2",
+  ].flatMap((value) => ["--set", value]);
+  const io = captureIO(dir);
+  const code = await main(["run", "quickstart.yaml", ...shrink], io);
+  if (code !== 0) throw new Error(`the shrunk quickstart failed:\n${io.stdout()}${io.stderr()}`);
 }
 
 /** A 0/255 greyscale PNG as bytes (one per pixel). */

@@ -3,7 +3,8 @@
  * folder that already holds the TF.js LayersModel under `model/` (model.json,
  * weights.bin, mu-model.json); this adds
  *
- *   index.html, app.js, style.css   the page (templates in ./site, copied as they are)
+ *   index.html, app.js, resize.js, style.css
+ *                                   the page (templates in ./site, copied as they are)
  *   model.js                        the same model as a script: topology, weight specs,
  *                                   base64 weights and the metadata in `window.MU_MODEL`,
  *                                   because a page opened from disk (file://) cannot
@@ -29,7 +30,7 @@ import { FALLBACK_THRESHOLD } from "../../predict/predict-params.js";
 /** The folder inside the site that holds the TF.js LayersModel files. */
 export const WEB_MODEL_DIR = "model";
 
-export const SITE_TEMPLATES = ["index.html", "app.js", "style.css"] as const;
+export const SITE_TEMPLATES = ["index.html", "app.js", "resize.js", "style.css"] as const;
 
 /** TF.js files copied from node_modules, by the name they get in the site. */
 const TFJS_FILES = {
@@ -108,8 +109,9 @@ downloaded when the page runs; photos never leave the device.
 
 As mu-pipe predict: photos are stretched to ${metadata.inputSize}x${metadata.inputSize}, scaled "${metadata.inputScaling}",
 the probability map is resized back bilinearly and cut at threshold ${threshold}.
-The browser resizes with the canvas (high-quality smoothing), mu-pipe predict with
-sharp's lanczos3, so a few border pixels may differ.
+resize.js stretches photos as sharp's lanczos3 does (byte for byte when shrinking;
+photos smaller than the model input are enlarged with a close cubic), so the masks
+match mu-pipe predict's.
 
 Files: model/ is the TF.js LayersModel (model.json, weights.bin, mu-model.json);
 model.js holds the same model for the page (file:// pages cannot fetch model.json);

@@ -93,22 +93,27 @@
 
   // ---- the same steps as mu-pipe predict ----
 
-  /** The source stretched to size x size, as RGBA bytes (canvas drawImage, high-quality smoothing). */
-  function resizeToModel(source, width, height) {
+  /** The source's pixels at its own size, as RGB bytes (the canvas draws it 1:1, no resampling). */
+  function rgbOf(source, width, height) {
     const canvas = document.createElement("canvas");
-    canvas.width = size;
-    canvas.height = size;
+    canvas.width = width;
+    canvas.height = height;
     const context = canvas.getContext("2d", { willReadFrequently: true });
-    context.imageSmoothingEnabled = true;
-    context.imageSmoothingQuality = RESIZE_QUALITY;
-    context.drawImage(source, 0, 0, width, height, 0, 0, size, size);
-    return context.getImageData(0, 0, size, size);
+    context.drawImage(source, 0, 0, width, height);
+    const rgba = context.getImageData(0, 0, width, height).data;
+    const rgb = new Uint8Array(width * height * 3);
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+      rgb[i] = rgba[j];
+      rgb[i + 1] = rgba[j + 1];
+      rgb[i + 2] = rgba[j + 2];
+    }
+    return rgb;
   }
 
-  /** Probabilities (size x size, row-major) for RGBA pixels of the model's size. */
-  async function probabilities(imageData) {
+  /** Probabilities (size x size, row-major) for size x size RGB bytes. */
+  async function probabilities(pixels) {
     const output = tf.tidy(() => {
-      const rgb = tf.cast(tf.browser.fromPixels(imageData, 3), "float32");
+      const rgb = tf.tensor3d(pixels, [size, size, 3], "float32");
       const scaled = metadata.inputScaling === "unit" ? tf.div(rgb, 255) : tf.sub(tf.div(rgb, 127.5), 1);
       const result = state.net.predict(tf.expandDims(scaled, 0));
       return Array.isArray(result) ? result[0] : result;
@@ -165,7 +170,8 @@
   }
 
   async function segment(source, width, height) {
-    const map = await probabilities(resizeToModel(source, width, height));
+    // Stretched as sharp's lanczos3 does (resize.js): a canvas downscale moves mask borders.
+    const map = await probabilities(window.MuResize.stretch(rgbOf(source, width, height), width, height, size));
     return maskAt(map, width, height);
   }
 
@@ -339,9 +345,6 @@
   }
 
   // ---- start ----
-
-  /** Chromium's highest-quality canvas downscale agrees best with sharp's lanczos3 (see the export's README). */
-  const RESIZE_QUALITY = "high";
 
   async function start() {
     $("threshold").textContent = String(threshold);
