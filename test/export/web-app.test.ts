@@ -1,9 +1,10 @@
 /**
  * `mu-pipe export --format web` in headless Chromium: the site loads its model and TF.js
  * from disk (file://) and from a static server with no other request, shows the backend
- * in use (WebGL, or WASM when asked), and the mask a user downloads for a photo agrees
- * with `mu-pipe predict`'s (F1 >= 0.99). Screenshots at phone and desktop size go to
- * test-artifacts/screenshots/.
+ * in use (WebGL, or WASM when asked), the mask a user downloads for a photo agrees
+ * with `mu-pipe predict`'s (F1 >= 0.99), and the camera mode segments frames of
+ * Chromium's fake camera (a Y4M of synthetic eyes) showing ms per frame. Screenshots at
+ * phone and desktop size go to test-artifacts/screenshots/.
  */
 import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -17,11 +18,12 @@ import { main } from "../../cli/main.js";
 import { NO_CHROMIUM, findChromium, screenshot } from "../report/browser.js";
 import { skipUnlessAvailable } from "../require-in-ci.js";
 import { captureIO } from "./tiny-model.js";
-import { greyPixels, launchForSite, maskF1, openSite, segmentPhotos, serveFolder, trainQuickstart, writeEyePhoto } from "./web-rig.js";
+import { greyPixels, launchForSite, maskF1, openSite, segmentPhotos, serveFolder, trainQuickstart, writeEyePhoto, writeEyeVideo } from "./web-rig.js";
 
 const executable = findChromium();
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
+const NARROW_PHONE = { width: 360, height: 740 };
 const PHOTOS = [
   { name: "eye-wide.png", seed: 11, width: 320, height: 240 },
   { name: "eye-tall.png", seed: 12, width: 180, height: 250 },
@@ -50,7 +52,8 @@ describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIU
     expect(await main(["predict", "--model", "latest", ...PHOTOS.map((p) => p.name), "--out", "predicted"], predicted), predicted.stderr()).toBe(0);
     site = path.join(dir, "site");
     server = await serveFolder(site);
-    browser = await launchForSite(executable ?? "");
+    await writeEyeVideo(path.join(dir, "eyes.y4m"), [21, 22, 23, 24], 320, 240);
+    browser = await launchForSite(executable ?? "", path.join(dir, "eyes.y4m"));
   }, 120_000);
 
   afterAll(async () => {
@@ -142,5 +145,43 @@ describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIU
     } finally {
       await opened.context.close();
     }
+  }, 120_000);
+
+  async function camera(backend: "webgl" | "wasm"): Promise<number> {
+    const opened = await openSite(browser, `${server.origin}/index.html?backend=${backend}`, NARROW_PHONE, server.origin);
+    try {
+      const { page } = opened;
+      expect(await page.textContent("#backend")).toBe(backend);
+      await page.click("#mode-camera");
+      expect(await page.isVisible("#photos")).toBe(false);
+      await page.click("#camera-start");
+      await page.waitForFunction(`Number(document.getElementById("camera-view").dataset.frames || 0) >= 15`, undefined, { timeout: 60_000 });
+      const frame = (await page.evaluate(`(() => {
+        const view = document.getElementById("camera-view");
+        return { width: view.width, height: view.height, sclera: Number(view.dataset.scleraPixels), speed: document.getElementById("camera-speed").textContent, ms: Number(document.getElementById("camera-speed").dataset.ms) };
+      })()`)) as { width: number; height: number; sclera: number; speed: string; ms: number };
+      await screenshot(page, `web-app-camera-${backend}-phone`);
+      expect([frame.width, frame.height]).toEqual([320, 240]);
+      expect(frame.sclera).toBeGreaterThan(0);
+      expect(frame.sclera).toBeLessThan(320 * 240);
+      expect(frame.speed).toMatch(/^\d+ ms per frame$/);
+      expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(NARROW_PHONE.width);
+      await page.click("#camera-stop");
+      expect(opened.errors).toEqual([]);
+      expect(opened.network).toEqual([]);
+      return frame.ms;
+    } finally {
+      await opened.context.close();
+    }
+  }
+
+  it("camera mode on WebGL at 360 px wide: segments the fake camera's frames and shows ms per frame", async () => {
+    const ms = await camera("webgl");
+    console.log(`web app camera (webgl, 320x240 frames): ${ms.toFixed(1)} ms per frame`);
+  }, 120_000);
+
+  it("camera mode on WASM: segments frames too", async () => {
+    const ms = await camera("wasm");
+    console.log(`web app camera (wasm, 320x240 frames): ${ms.toFixed(1)} ms per frame`);
   }, 120_000);
 });

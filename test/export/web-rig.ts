@@ -1,6 +1,6 @@
 /**
- * For the web-app tests: synthetic eye photos, a tiny model whose threshold cuts a
- * non-trivial mask, the site served from a local node:http server, and pages opened in
+ * For the web-app tests: synthetic eye photos and a Y4M video of them, a quickly trained
+ * model, the site served from a local node:http server, and pages opened in
  * headless Chromium with console errors and every request recorded.
  */
 import { createReadStream } from "node:fs";
@@ -9,7 +9,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-import * as tf from "@tensorflow/tfjs";
 import { decode } from "fast-png";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import sharp from "sharp";
@@ -18,10 +17,6 @@ import { main } from "../../cli/main.js";
 import { captureIO } from "../capture-io.js";
 import { repoRoot } from "../pipeline/engine-rig.js";
 import { generateSyntheticEye } from "../../stages/data/synthetic/generate.js";
-import { saveModelFolder } from "../../stages/model/model-folder.js";
-import { readImageForModel } from "../../stages/predict/image-input.js";
-import { predictProbabilities } from "../../stages/predict/infer.js";
-import { TINY_SIZE, tinyMetadata, tinyMuNet } from "./tiny-model.js";
 
 /** A synthetic close-up eye as a PNG file; returns its size. */
 export async function writeEyePhoto(file: string, seed: number, width: number, height: number): Promise<void> {
@@ -32,23 +27,39 @@ export async function writeEyePhoto(file: string, seed: number, width: number, h
 }
 
 /**
- * A tiny random-weights model saved to `dir`, its threshold the median probability it
- * gives `photo` (as predict reads it), so about half the photo is "sclera": a mask that
- * shows any difference in preprocessing.
+ * A Y4M video (YUV4MPEG2, 4:2:0, BT.601 studio range) of synthetic close-up eyes, one
+ * seed a frame, for Chromium's fake camera (--use-file-for-fake-video-capture), which
+ * plays it in a loop. Width and height must be even.
  */
-export async function saveTinyModelFor(dir: string, photo: string): Promise<number> {
-  const model = tinyMuNet(3);
-  try {
-    const image = await readImageForModel(photo, TINY_SIZE, "lanczos3");
-    const map = await predictProbabilities(model, image.pixels, 1, TINY_SIZE, "imagenet");
-    const levels = Array.from(map, (p) => Math.round(p * 255)).sort((a, b) => a - b);
-    const threshold = (levels[Math.floor(levels.length / 2)] ?? 128) / 255;
-    await saveModelFolder(model, dir, { ...tinyMetadata, threshold });
-    return threshold;
-  } finally {
-    model.dispose();
-    tf.disposeVariables();
+export async function writeEyeVideo(file: string, seeds: readonly number[], width: number, height: number, fps = 10): Promise<void> {
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`, "latin1");
+  const frames: Buffer[] = [header];
+  const halfWidth = width / 2;
+  for (const seed of seeds) {
+    const { rgb } = generateSyntheticEye(seed, { width, height, views: ["closeup"] });
+    const y = Buffer.alloc(width * height);
+    const u = Buffer.alloc(halfWidth * (height / 2));
+    const v = Buffer.alloc(halfWidth * (height / 2));
+    for (let i = 0; i < width * height; i++) {
+      const [r, g, b] = [rgb[i * 3]!, rgb[i * 3 + 1]!, rgb[i * 3 + 2]!];
+      y[i] = Math.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+    }
+    for (let row = 0; row < height / 2; row++) {
+      for (let col = 0; col < halfWidth; col++) {
+        let [r, g, b] = [0, 0, 0];
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+          const i = ((row * 2 + dy) * width + col * 2 + dx) * 3;
+          r += rgb[i]! / 4;
+          g += rgb[i + 1]! / 4;
+          b += rgb[i + 2]! / 4;
+        }
+        u[row * halfWidth + col] = Math.round(128 + (-37.797 * r - 74.203 * g + 112 * b) / 255);
+        v[row * halfWidth + col] = Math.round(128 + (112 * r - 93.786 * g - 18.214 * b) / 255);
+      }
+    }
+    frames.push(Buffer.from("FRAME\n", "latin1"), y, u, v);
   }
+  await writeFile(file, Buffer.concat(frames));
 }
 
 /** configs/quickstart.yaml shrunk (40 images of 32x32, 1 + 3 epochs, about 20 s): a model that finds the sclera, with a swept threshold, in `dir`/runs. */
