@@ -4,7 +4,7 @@
  * headless Chromium with console errors and every request recorded.
  */
 import { createReadStream } from "node:fs";
-import { copyFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -18,12 +18,23 @@ import { captureIO } from "../capture-io.js";
 import { repoRoot } from "../pipeline/engine-rig.js";
 import { generateSyntheticEye } from "../../stages/data/synthetic/generate.js";
 
-/** A synthetic close-up eye as a PNG file; returns its size. */
+/**
+ * A synthetic close-up eye of width x height as a PNG file, or (`.jpg`) as a JPEG whose
+ * pixels are stored turned a quarter left with EXIF orientation 6, so that it shows
+ * upright only to a reader that honours the orientation.
+ */
 export async function writeEyePhoto(file: string, seed: number, width: number, height: number): Promise<void> {
   const eye = generateSyntheticEye(seed, { width, height, views: ["closeup"] });
-  await sharp(Buffer.from(eye.rgb), { raw: { width, height, channels: 3 } })
-    .png()
-    .toFile(file);
+  const image = sharp(Buffer.from(eye.rgb), { raw: { width, height, channels: 3 } });
+  if (file.endsWith(".jpg")) {
+    const turned = await image.rotate(270).raw().toBuffer({ resolveWithObject: true });
+    await sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 3 } })
+      .jpeg({ quality: 92 })
+      .withMetadata({ orientation: 6 })
+      .toFile(file);
+  } else {
+    await image.png().toFile(file);
+  }
 }
 
 /**
@@ -155,9 +166,20 @@ export interface SitePage {
   readonly network: string[];
 }
 
-/** Opens `url` at the given viewport, refusing any request that leaves the site; waits until the page is ready (or failed). */
-export async function openSite(browser: Browser, url: string, viewport: { width: number; height: number }, allowedOrigin?: string): Promise<SitePage> {
+/** A page script that makes every canvas refuse a WebGL context, as on a device without WebGL. */
+const NO_WEBGL = `for (const type of [HTMLCanvasElement, typeof OffscreenCanvas === "undefined" ? null : OffscreenCanvas]) {
+  if (!type) continue;
+  const getContext = type.prototype.getContext;
+  type.prototype.getContext = function (kind, ...rest) { return /webgl/.test(kind) ? null : getContext.call(this, kind, ...rest); };
+}`;
+
+/**
+ * Opens `url` at the given viewport, refusing any request that leaves the site (and, with
+ * `noWebgl`, any WebGL context); waits until the page is ready (or failed).
+ */
+export async function openSite(browser: Browser, url: string, viewport: { width: number; height: number }, allowedOrigin?: string, noWebgl = false): Promise<SitePage> {
   const context = await browser.newContext({ viewport });
+  if (noWebgl) await context.addInitScript(NO_WEBGL);
   const page = await context.newPage();
   const errors: string[] = [];
   const network: string[] = [];
@@ -188,6 +210,23 @@ export async function segmentPhotos(page: Page, files: readonly string[]): Promi
     return { name: a.getAttribute("download"), base64: btoa(text) };
   }))`)) as { name: string; base64: string }[];
   return links.map((link) => ({ name: link.name, png: new Uint8Array(Buffer.from(link.base64, "base64")) }));
+}
+
+/** Drops `files` on the drop zone as a user dragging them from the desktop would, and waits for their results. */
+export async function dropPhotos(page: Page, files: readonly string[]): Promise<void> {
+  const payload = await Promise.all(files.map(async (file) => ({ name: path.basename(file), base64: (await readFile(file)).toString("base64") })));
+  const before = (await page.evaluate(`document.querySelectorAll("#results li").length`)) as number;
+  await page.evaluate(`(() => {
+    const transfer = new DataTransfer();
+    for (const { name, base64 } of ${JSON.stringify(payload)}) {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], name, { type: name.endsWith(".png") ? "image/png" : "image/jpeg" }));
+    }
+    const zone = document.getElementById("drop");
+    zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  })()`);
+  await page.waitForFunction(`document.querySelectorAll("#results li[data-done]").length === ${before + files.length}`, undefined, { timeout: 60_000 });
 }
 
 export async function writeBytes(file: string, bytes: Uint8Array): Promise<void> {
