@@ -45,4 +45,11 @@ export default tseslint.config(
     },
   },
   { files: ["cli/output/**", "bench/**", "test/**", "scripts/**"], rules: { "no-console": "off" } },
+  {
+    // The exported web app's page scripts: plain browser JavaScript over TF.js's UMD
+    // bundle (global `tf`); the browser console is theirs to warn in.
+    files: ["stages/export/web/site/**/*.js"],
+    languageOptions: { sourceType: "script", globals: { ...globals.browser, tf: "readonly" } },
+    rules: { "no-console": "off" },
+  },
 );

@@ -1,5 +1,5 @@
 /**
- * `mu-pipe export <run | model folder> --format tfjs|keras --out <path>`: a trained model for
+ * `mu-pipe export <run | model folder> --format tfjs|keras|web --out <path>`: a trained model for
  * use outside mu-pipe. cli/main.ts loads this module (and with it TensorFlow.js and h5wasm)
  * only when the command runs.
  */
@@ -16,16 +16,19 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { findModel, type FoundModel } from "../model-lookup.js";
 
-const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras --out <path> [options]
+const usage = `usage: mu-pipe export <run | model folder> --format tfjs|keras|web --out <path> [options]
 
   <run | model folder>   a mu-pipe model folder (with mu-model.json), or a run: latest,
                          latest~1, a run folder name or unique prefix, an experiment name
                          (its newest run), or a path to a run folder; latest and an
                          experiment name mean the newest run with a trained model
-  --format tfjs|keras    tfjs: a TF.js LayersModel folder (model.json, weights.bin,
+  --format tfjs|keras|web
+                         tfjs: a TF.js LayersModel folder (model.json, weights.bin,
                          mu-model.json, README.txt) for the browser or React Native;
-                         keras: one HDF5 file that keras.models.load_model reads
-  --out <path>           a folder for tfjs, a file ending in .h5 for keras
+                         keras: one HDF5 file that keras.models.load_model reads;
+                         web: a static site (index.html, TF.js, the model) that finds
+                         the sclera in photos and camera frames, from disk or any host
+  --out <path>           a folder for tfjs and web, a file ending in .h5 for keras
   --model best|last      which model of a run (default best: the threshold stage's model
                          when the run has one, else the last finetune stage's best model;
                          last: the last finetune stage's final-epoch model)
@@ -40,13 +43,15 @@ const options = {
   force: { type: "boolean", default: false },
 } as const;
 
+const FORMAT_NAMES = { tfjs: "a TF.js LayersModel", keras: "a Keras HDF5 file", web: "a web app" } as const;
+
 function usageError(message: string): MuPipeError {
   return new MuPipeError({ reason: "usage", message, hint: usage });
 }
 
 export const exportCommand: Command = {
   name: "export",
-  summary: "export a trained model as a TF.js folder or a Keras .h5 file",
+  summary: "export a trained model as a TF.js folder, a Keras .h5 file or a web app",
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, options, usage);
@@ -55,9 +60,9 @@ export const exportCommand: Command = {
     if (extra.length > 0) throw usageError(`export takes one run or model folder, got also ${extra.join(" ")}`);
     const format = EXPORT_FORMATS.find((f) => f === values.format);
     if (format === undefined) {
-      throw usageError(values.format === undefined ? "missing --format (tfjs or keras)" : `--format must be ${EXPORT_FORMATS.join(" or ")}, not ${values.format}`);
+      throw usageError(values.format === undefined ? "missing --format (tfjs, keras or web)" : `--format must be ${EXPORT_FORMATS.join(" or ")}, not ${values.format}`);
     }
-    if (values.out === undefined) throw usageError(`missing --out (${format === "tfjs" ? "a folder" : "a .h5 file"} to write)`);
+    if (values.out === undefined) throw usageError(`missing --out (${format === "keras" ? "a .h5 file" : "a folder"} to write)`);
     const choice = values.model === undefined ? undefined : MODEL_CHOICES.find((c) => c === values.model);
     if (values.model !== undefined && choice === undefined) throw usageError(`--model must be ${MODEL_CHOICES.join(" or ")}, not ${values.model}`);
 
@@ -65,8 +70,10 @@ export const exportCommand: Command = {
     const out = path.resolve(io.cwd, values.out);
     const result = await withExportErrors(() => exportModel({ modelDir: source.dir, format, out, force: values.force }));
     const shown = displayPath(io.cwd, out);
-    io.out(`exported ${source.description} as ${format === "tfjs" ? "a TF.js LayersModel" : "a Keras HDF5 file"}: ${shown}`);
-    if (format === "tfjs") {
+    io.out(`exported ${source.description} as ${FORMAT_NAMES[format]}: ${shown}`);
+    if (format === "web") {
+      io.out(`  open ${path.join(shown, "index.html")} in a browser, or put the folder on any static host (README.txt says more)`);
+    } else if (format === "tfjs") {
       io.out(`  files: ${result.files.join(", ")} (README.txt says how to feed it)`);
     } else {
       for (const line of kerasNotes(shown, result.metadata)) io.out(`  ${line}`);

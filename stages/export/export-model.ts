@@ -13,8 +13,9 @@ import { quietTensorflow } from "../runtime/backend.js";
 import { ExportError } from "./export-error.js";
 import { tfjsReadme } from "./feeding-notes.js";
 import { writeKerasModelFile } from "./keras-model-file.js";
+import { WEB_MODEL_DIR, writeWebSite } from "./web/web-site.js";
 
-export const EXPORT_FORMATS = ["tfjs", "keras"] as const;
+export const EXPORT_FORMATS = ["tfjs", "keras", "web"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const README_TXT = "README.txt";
@@ -26,7 +27,7 @@ export interface ExportOptions {
   /** A mu-pipe model folder (with mu-model.json). */
   readonly modelDir: string;
   readonly format: ExportFormat;
-  /** A folder for `tfjs`, a `.h5` file for `keras`. */
+  /** A folder for `tfjs` and `web`, a `.h5` file for `keras`. */
   readonly out: string;
   /** Replace `out` if it exists (only if it looks like an earlier export). */
   readonly force?: boolean;
@@ -50,11 +51,16 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   const { model, metadata } = await loadModelFolder(options.modelDir);
   try {
     await mkdir(path.dirname(out), { recursive: true });
-    if (options.format === "tfjs") {
+    if (options.format === "tfjs" || options.format === "web") {
       const temporary = `${out}.${process.pid}-${Date.now()}.tmp`;
       try {
-        await saveModelFolder(model, temporary, metadata);
-        await writeFile(path.join(temporary, README_TXT), tfjsReadme(metadata, options.exportedBy ?? EXPORTED_BY));
+        if (options.format === "tfjs") {
+          await saveModelFolder(model, temporary, metadata);
+          await writeFile(path.join(temporary, README_TXT), tfjsReadme(metadata, options.exportedBy ?? EXPORTED_BY));
+        } else {
+          await saveModelFolder(model, path.join(temporary, WEB_MODEL_DIR), metadata);
+          await writeWebSite(temporary, metadata);
+        }
         await replaceWith(temporary, out);
       } finally {
         await rm(temporary, { recursive: true, force: true });
@@ -82,16 +88,22 @@ function checkOutput(out: string, options: ExportOptions): void {
   if (target === source || !path.relative(target, source).startsWith("..")) refuse("is (or holds) the model being exported; choose another --out");
   const info = statSync(out);
   if (options.format === "keras" && info.isDirectory()) refuse("is a folder; a Keras export is one .h5 file");
-  if (options.format === "tfjs" && !info.isDirectory()) refuse("is a file; a TF.js export is a folder");
-  if (options.format === "tfjs" && !looksLikeExport(out)) {
-    refuse(`is a folder that holds files but no ${MODEL_JSON} or ${METADATA_JSON}, so not an earlier export; not replacing it, even with --force`);
+  if (options.format !== "keras" && !info.isDirectory()) refuse(`is a file; a ${options.format === "web" ? "web" : "TF.js"} export is a folder`);
+  if (options.format !== "keras" && !looksLikeExport(out)) {
+    const marks = options.format === "web" ? `${WEB_MODEL_DIR}/${METADATA_JSON}` : `${MODEL_JSON} or ${METADATA_JSON}`;
+    refuse(`is a folder that holds files but no ${marks}, so not an earlier export; not replacing it, even with --force`);
   }
   if (!options.force) throw new ExportError({ kind: "output-exists", path: out, detail: "pass --force to replace it" });
 }
 
 /** An earlier export (or an empty folder): safe to replace. */
 function looksLikeExport(dir: string): boolean {
-  return existsSync(path.join(dir, MODEL_JSON)) || existsSync(path.join(dir, METADATA_JSON)) || readdirSync(dir).length === 0;
+  return (
+    existsSync(path.join(dir, MODEL_JSON)) ||
+    existsSync(path.join(dir, METADATA_JSON)) ||
+    existsSync(path.join(dir, WEB_MODEL_DIR, METADATA_JSON)) ||
+    readdirSync(dir).length === 0
+  );
 }
 
 /** Moves folder `from` to `to`, replacing an existing `to` only once `from` is complete. */

@@ -146,7 +146,7 @@ describe("mu-pipe export: bad input", () => {
   it("rejects an unknown format, a missing --out, and a Keras file name Keras would not load as HDF5", async () => {
     const format = await run(work, "model", "--format", "onnx", "--out", "x");
     expect(format.code).toBe(2);
-    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs or keras, not onnx");
+    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs or keras or web, not onnx");
     const out = await run(work, "model", "--format", "tfjs");
     expect(out.stderr.split("\n")[0]).toBe("mu-pipe: missing --out (a folder to write)");
     const name = await run(work, "model", "--format", "keras", "--out", "mu_net.keras");
