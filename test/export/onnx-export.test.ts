@@ -11,6 +11,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { saveModelFolder } from "../../stages/model/model-folder.js";
+import { quietTensorflow } from "../../stages/runtime/backend.js";
 import { OnnxError } from "../../stages/export/onnx/onnx-error.js";
 import { createOnnxPredictor } from "../../stages/export/onnx/onnx-predictor.js";
 import { decodeModel } from "../../stages/export/onnx/onnx-proto.js";
@@ -22,6 +23,7 @@ let model: tf.LayersModel;
 let modelDir: string;
 
 beforeAll(async () => {
+  quietTensorflow();
   await tf.setBackend("cpu");
   work = await mkdtemp(path.join(os.tmpdir(), "mu-export-onnx-"));
   modelDir = path.join(work, "model");
@@ -60,7 +62,9 @@ async function bothOutputs(file: string, count: number, seed: number): Promise<{
 describe("ONNX export of a tiny MU-Net", () => {
   it("predicts what TF.js predicts, within 1e-4, for batches of 1 and 3 (batch norm folded)", async () => {
     const file = path.join(work, "tiny.onnx");
+    const tensorsBefore = tf.memory().numTensors;
     const result = await writeOnnxModel(modelDir, file);
+    expect(tf.memory().numTensors, "tensors left behind by the conversion").toBe(tensorsBefore);
     expect(result).toMatchObject({ inputName: "input_image", outputName: "head_sigmoid", opset: 13, irVersion: 7, foldedBatchNorm: true });
     expect(result.inputShape).toEqual(["batch", TINY_SIZE, TINY_SIZE, 3]);
     expect(result.outputShape).toEqual(["batch", TINY_SIZE, TINY_SIZE, 1]);
