@@ -130,6 +130,33 @@ describe("ONNX export of a tiny MU-Net", () => {
   });
 });
 
+describe("ONNX export of layer arrangements MU-Net does not have", () => {
+  it("pads with a Pad node where the zero padding feeds something other than a convolution, and still matches TF.js", async () => {
+    const input = tf.input({ name: "input_image", shape: [TINY_SIZE, TINY_SIZE, 3] });
+    const padded = tf.layers.zeroPadding2d({ name: "pad", padding: [[1, 2], [3, 0]] }).apply(input) as tf.SymbolicTensor;
+    const clipped = tf.layers.reLU({ name: "relu6", maxValue: 6 }).apply(padded) as tf.SymbolicTensor;
+    const conv = tf.layers.conv2d({ name: "conv", filters: 2, kernelSize: 3, strides: 2, padding: "same", kernelInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 4 }) }).apply(clipped) as tf.SymbolicTensor;
+    const odd = tf.model({ inputs: input, outputs: conv });
+    const dir = path.join(work, "pad-relu");
+    await saveModelFolder(odd, dir, tinyMetadata);
+    const file = path.join(work, "pad-relu.onnx");
+    const result = await writeOnnxModel(dir, file);
+    expect(result.outputShape).toEqual(["batch", 18, 18, 2]);
+    expect(decodeModel(await readFile(file)).graph.node.map((node) => node.op_type)).toEqual(["Transpose", "Pad", "Clip", "Conv", "Transpose"]);
+    const x = tf.randomUniform([2, TINY_SIZE, TINY_SIZE, 3], -8, 8, "float32", 5);
+    const expected = predict(odd, x);
+    odd.dispose();
+    const predictor = await createOnnxPredictor(file);
+    try {
+      const actual = await predictor.predict((await x.data()) as Float32Array, 2, TINY_SIZE, TINY_SIZE);
+      expect(maxAbsDifference(actual, expected)).toBeLessThan(1e-4);
+    } finally {
+      x.dispose();
+      await predictor.dispose();
+    }
+  });
+});
+
 describe("ONNX export errors", () => {
   it("names a layer whose class the writer does not convert", async () => {
     const input = tf.input({ name: "input_image", shape: [TINY_SIZE, TINY_SIZE, 3] });
