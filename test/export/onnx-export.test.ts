@@ -143,7 +143,7 @@ describe("ONNX export of layer arrangements MU-Net does not have", () => {
     const result = await writeOnnxModel(dir, file);
     expect(result.outputShape).toEqual(["batch", 18, 18, 2]);
     expect(decodeModel(await readFile(file)).graph.node.map((node) => node.op_type)).toEqual(["Transpose", "Pad", "Clip", "Conv", "Transpose"]);
-    const x = tf.randomUniform([2, TINY_SIZE, TINY_SIZE, 3], -8, 8, "float32", 5);
+    const x = tf.randomUniform([2, TINY_SIZE, TINY_SIZE, 3], -8, 8, "float32", 5) as tf.Tensor4D;
     const expected = predict(odd, x);
     odd.dispose();
     const predictor = await createOnnxPredictor(file);
