@@ -62,10 +62,30 @@ export const statusCommand: Command = {
     else {
       printPlan(plans, io);
       printPlanProblems(problems, io);
+      await printJobsInFlight(config.settings.storeDir, config.name, io);
     }
     return 0;
   },
 };
+
+/**
+ * Stages of this experiment that Slurm jobs are computing right now (after `--detach`,
+ * or from a command still following them): `run` again would attach to these.
+ */
+async function printJobsInFlight(storeDir: string, experiment: string, io: CommandIO): Promise<void> {
+  const { listSubmissions } = await import("../../pipeline/cluster/submissions.js");
+  const mine = (await listSubmissions(storeDir)).filter((s) => s.runId.endsWith(`-${experiment}`) || s.runId.includes(`-${experiment}[`));
+  if (mine.length === 0) return;
+  const { jobStatuses } = await import("../../pipeline/cluster/job-status.js");
+  const statuses = await jobStatuses(mine.map((s) => s.jobId)).catch(() => null);
+  const live = mine.filter((s) => statuses === null || (statuses.get(s.jobId) !== undefined && statuses.get(s.jobId)?.final === false));
+  if (live.length === 0) return;
+  io.out("\non Slurm now (run the same command to follow them; mu-pipe cancel <run> to stop them):");
+  for (const s of live) {
+    const status = statuses?.get(s.jobId);
+    io.out(`  ${s.stageId}  Slurm job ${s.jobId} ${status ? `${status.state}${status.reason ? ` (${status.reason})` : ""}` : "(Slurm cannot be asked)"}  for ${s.runId}`);
+  }
+}
 
 async function printSweepStatus(sweep: SweepSession, selection: Selection, json: boolean, io: CommandIO): Promise<number> {
   const { planSweep } = await import("../sweep-plan.js");

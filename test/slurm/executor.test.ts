@@ -192,6 +192,8 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("mu-pipe run --executor slu
     expect(submitted.code, submitted.out).toBe(0);
     expect(submitted.out).toMatch(/submitted 1 job for run \S+:\n {2}train {8}Slurm job \d+\n/);
     const id = await runningJob("train");
+    const status = await rig.runChild("status", "t.yaml");
+    expect(status.out).toMatch(new RegExp(`on Slurm now .*\\n  train  Slurm job ${id} RUNNING  for `));
     const shown = await rig.runChild("show");
     expect(shown.out).toMatch(new RegExp(`train +slow-train +pending · Slurm ${id} RUNNING`));
     const gc = await rig.runChild("gc");
