@@ -33,7 +33,8 @@ export interface StageCounts {
  * What a run's status is when read: the recorded status, `died` for a `running` run
  * whose process is gone from this host, `unknown` when run.json cannot be read.
  */
-export type ReadStatus = RunStatus | "died" | "unknown";
+/** `detached`: a Slurm run whose submitting command has ended while its jobs go on (`--detach`, or the command was killed). */
+export type ReadStatus = RunStatus | "died" | "detached" | "unknown";
 
 export interface RunSummary {
   /** The folder name, e.g. `20261126T021530Z-quickstart`. */
@@ -156,6 +157,8 @@ export function describeOutcome(run: RunSummary): string {
     }
     case "running":
       return "is still running";
+    case "detached":
+      return "runs on Slurm without its submitting command";
     case "unknown":
       return `cannot be read (${run.problem ?? "run.json"})`;
     case "succeeded":
@@ -226,7 +229,7 @@ function liveness(record: RunRecord): { status: ReadStatus; statusDetail?: strin
   if (record.executor?.kind === "slurm") {
     // Its stages are Slurm jobs that go on without the command that submitted them.
     const how = record.executor.detached ? "submitted with --detach" : `pid ${record.pid} is gone`;
-    return { status: "died", statusDetail: `${how}; its Slurm jobs may still run: mu-pipe show asks Slurm, the same command again re-attaches` };
+    return { status: "detached", statusDetail: `${how}; mu-pipe show asks Slurm about its jobs, the same command again re-attaches` };
   }
   return { status: "died", statusDetail: `pid ${record.pid} is gone` };
 }

@@ -27,10 +27,11 @@ export interface RemovalResult {
  */
 export async function removeRuns(runsDir: string, runs: readonly RunSummary[], options: { dryRun: boolean }): Promise<RemovalResult> {
   const root = path.resolve(runsDir);
-  const running = runs.filter((run) => run.status === "running");
+  // A detached Slurm run's jobs still write into its folder.
+  const running = runs.filter((run) => run.status === "running" || run.status === "detached");
   if (running.length > 0) {
     const listed = running.map((run) => `${run.id} (${run.statusDetail ?? "running"})`).join(", ");
-    throw new MuPipeError({ reason: "usage", message: `cannot remove a run that is still running: ${listed}; stop it first` });
+    throw new MuPipeError({ reason: "usage", message: `cannot remove a run that is still running: ${listed}; stop it first (mu-pipe cancel <run> for one on Slurm)` });
   }
   const target = await latestTarget(root);
   const latestRemoved = target !== null && runs.some((run) => run.dir === target);

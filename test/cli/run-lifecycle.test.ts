@@ -156,7 +156,7 @@ describe("mu-pipe runs rm", () => {
   it("refuses a run that is still running, removing nothing", async () => {
     const result = await cli("runs", "rm", "20261104", "20261101");
     expect(result.code).toBe(2);
-    expect(result.err).toBe("mu-pipe: cannot remove a run that is still running: 20261104T100000Z-eyes (pid 42 on host gpu-7); stop it first\n");
+    expect(result.err).toBe("mu-pipe: cannot remove a run that is still running: 20261104T100000Z-eyes (pid 42 on host gpu-7); stop it first (mu-pipe cancel <run> for one on Slurm)\n");
     expect(await readdir(runsDir)).toHaveLength(4);
   });
 

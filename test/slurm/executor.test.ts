@@ -195,6 +195,7 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("mu-pipe run --executor slu
     const status = await rig.runChild("status", "t.yaml");
     expect(status.out).toMatch(new RegExp(`on Slurm now .*\\n  train  Slurm job ${id} RUNNING  for `));
     const shown = await rig.runChild("show");
+    expect(shown.out).toMatch(/^status +detached \(submitted with --detach; mu-pipe show asks Slurm/m);
     expect(shown.out).toMatch(new RegExp(`train +slow-train +pending · Slurm ${id} RUNNING`));
     const gc = await rig.runChild("gc");
     expect(gc.code).toBe(2);
