@@ -6,7 +6,6 @@
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 
 import { TensorShardWriter, type TensorItemInfo } from "../../stages/data/tensor-shards.js";
 import { saveModelFolder, type ModelMetadata } from "../../stages/model/model-folder.js";
