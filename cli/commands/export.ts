@@ -80,7 +80,7 @@ export const exportCommand: Command = {
     const formats = [...EXPORT_FORMATS, ...CHECKED_FORMATS];
     const format = formats.find((f) => f === values.format);
     if (format === undefined) {
-      throw usageError(values.format === undefined ? `missing --format (${formats.join(", ")})` : `--format must be ${formats.join(", ")}, not ${values.format}`);
+      throw usageError(values.format === undefined ? `missing --format (${orList(formats)})` : `--format must be ${orList(formats)}, not ${values.format}`);
     }
     if (values.out === undefined) throw usageError(`missing --out (${format === "tfjs" ? "a folder" : format === "keras" ? "a .h5 file" : `a ${EXPORT_RUNNERS[format].extension} file`} to write)`);
     if (format !== "tfjs" && format !== "keras") {
@@ -129,7 +129,7 @@ interface CheckedRequest {
 function checkedOptions(format: CheckedFormat, values: { quantize?: string; tolerance?: string; "calibration-images"?: string }): CheckedRequest {
   const offered: readonly Quantization[] = EXPORT_RUNNERS[format].quantizations;
   const quantize = values.quantize === undefined ? offered[0] : offered.find((q) => q === values.quantize);
-  if (quantize === undefined) throw usageError(`--quantize must be ${offered.join(", ")} for ${format}, not ${String(values.quantize)}`);
+  if (quantize === undefined) throw usageError(`--quantize must be ${orList(offered)} for ${format}, not ${String(values.quantize)}`);
   const tolerance = values.tolerance === undefined ? DEFAULT_TOLERANCE : Number(values.tolerance);
   if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1) throw usageError(`--tolerance must be an F1 difference from 0 to 1, not ${String(values.tolerance)}`);
   const calibrationImages = values["calibration-images"] === undefined ? DEFAULT_CALIBRATION_IMAGES : Number(values["calibration-images"]);
@@ -164,6 +164,11 @@ async function exportChecked(request: CheckedRequest & { source: FoundModel; ten
   if (result.check.passed) return 0;
   io.err(`export check failed: ${result.check.note ?? ""}`);
   return 1;
+}
+
+/** "a, b or c". */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1) ?? ""}`;
 }
 
 /** `file` relative to `cwd` when it lies below it, else absolute. */
