@@ -32,12 +32,21 @@ except ImportError as error:
 SCALINGS = {"imagenet": (1 / 127.5, -1.0), "unit": (1 / 255.0, 0.0)}
 
 
+def make_interpreter(model):
+    """LiteRT's interpreter where installed (tf.lite.Interpreter is deprecated), else TensorFlow's."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter
+    return Interpreter(model_path=model, num_threads=1)
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         request = json.load(f)
     count, size = request["count"], request["size"]
     images = np.fromfile(request["images"], dtype=np.uint8).reshape(count, size, size, 3)
-    interpreter = tf.lite.Interpreter(model_path=request["model"], num_threads=1)
+    interpreter = make_interpreter(request["model"])
     interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]
     target = interpreter.get_output_details()[0]

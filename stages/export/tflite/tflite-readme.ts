@@ -46,8 +46,8 @@ function contract(metadata: ModelMetadata, quantize: Quantization, facts: { inpu
       return [
         "Input",
         `  uint8 [1, ${n}, ${n}, 3]: the camera's RGB bytes 0..255 as they are, no scaling.`,
-        `  The scaling mu-pipe applies (${scalingFormula(metadata.inputScaling).text}) is the model's first layer;`,
-        `  the input's quantisation is scale ${input?.scale ?? 1}, zero point ${input?.zero_point ?? 0}, so a byte is its own value.`,
+        `  mu-pipe's input scaling is the model's first layer: ${scalingFormula(metadata.inputScaling).text}.`,
+        `  The input's quantisation is scale ${input?.scale ?? 1}, zero point ${input?.zero_point ?? 0}: a byte stands for its own value.`,
         "Output",
         `  uint8 [1, ${n}, ${n}, 1]: q. The probability is (q - ${outZero}) * ${outScale}${outZero === 0 && outScale === 1 / 256 ? " = q / 256" : ""}`,
         "  (the output's quantisation, also in the file: interpreter.get_output_details()[0]['quantization']).",
