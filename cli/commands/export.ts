@@ -160,7 +160,8 @@ async function exportChecked(request: CheckedRequest & { source: FoundModel; ten
   const shown = displayPath(io.cwd, result.out);
   io.out(`exported ${request.source.description} as ${request.format} (quantize ${request.quantize}): ${shown}`);
   for (const line of checkLines(result.check, request.format, backend.name)) io.out(`  ${line}`);
-  io.out(`  how to feed it: ${displayPath(io.cwd, result.readme)}; the check: ${displayPath(io.cwd, result.checkFile)}`);
+  const readme = result.readme === null ? "" : `how to feed it: ${displayPath(io.cwd, result.readme)}; `;
+  io.out(`  ${readme}the check: ${displayPath(io.cwd, result.checkFile)}`);
   if (result.check.passed) return 0;
   io.err(`export check failed: ${result.check.note ?? ""}`);
   return 1;

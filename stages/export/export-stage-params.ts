@@ -4,13 +4,14 @@
  */
 import type { ExportCheckFile } from "./check/check-file.js";
 
+/** tfjs and keras are written as they are; the others are EXPORT_RUNNERS entries, checked on the test split. */
 export const STAGE_EXPORT_FORMATS = ["tfjs", "keras", "tflite"] as const;
 export type StageExportFormat = (typeof STAGE_EXPORT_FORMATS)[number];
 export const STAGE_QUANTIZATIONS = ["none", "float16", "int8"] as const;
 
 export interface ExportStageParams {
   readonly formats: readonly StageExportFormat[];
-  /** The tflite files to write, one per quantisation. */
+  /** One file per quantisation, for each checked format that offers it (tflite: all three). */
   readonly quantize: readonly (typeof STAGE_QUANTIZATIONS)[number][];
   readonly tolerance: number;
   readonly calibration_images: number;

@@ -10,6 +10,7 @@ import { backendEnvironment, initBackend, type BackendRequest } from "../runtime
 import { stopPoint } from "../runtime/stop-point.js";
 import { checkLines } from "./check/check-lines.js";
 import { checkedExport } from "./check/checked-export.js";
+import { EXPORT_RUNNERS, type CheckedFormat } from "./check/runners.js";
 import { exportModel } from "./export-model.js";
 import { EXPORTS_JSON, EXPORTS_JSON_VERSION, EXPORT_STAGE_OUTPUTS, type ExportStageParams, type ExportedFile, type ExportsFile } from "./export-stage-params.js";
 
@@ -27,11 +28,15 @@ export async function runExportStage(ctx: StageContext<ExportStageParams>): Prom
   ctx.log(`backend: ${backend.name} (${backend.detail})`);
   const dir = path.join(ctx.outDir, EXPORT_STAGE_OUTPUTS.exports);
   const files: ExportedFile[] = [];
-  const tflite = params.formats.includes("tflite") ? params.quantize : [];
-  const total = params.formats.filter((f) => f !== "tflite").length + tflite.length;
+  // Formats with a runner check themselves, one file per quantisation the format offers.
+  const checked = params.formats.flatMap((format) =>
+    isCheckedFormat(format) ? params.quantize.filter((q) => EXPORT_RUNNERS[format].quantizations.includes(q)).map((quantize) => ({ format, quantize })) : [],
+  );
+  const plain = params.formats.filter((f): f is "tfjs" | "keras" => f === "tfjs" || f === "keras");
+  const total = plain.length + checked.length;
   ctx.progress({ current: 0, total, unit: "files" });
 
-  for (const format of params.formats.filter((f) => f !== "tflite")) {
+  for (const format of plain) {
     await stopPoint(ctx.signal);
     const out = path.join(dir, format === "tfjs" ? "tfjs" : "mu_net.h5");
     await exportModel({ modelDir, format, out, exportedBy: EXPORTED_BY_STAGE });
@@ -41,24 +46,25 @@ export async function runExportStage(ctx: StageContext<ExportStageParams>): Prom
     ctx.progress({ current: files.length, total, unit: "files" });
   }
   const failed: string[] = [];
-  for (const quantize of tflite) {
+  for (const { format, quantize } of checked) {
     await stopPoint(ctx.signal);
-    ctx.progress({ message: `tflite ${quantize}`, current: files.length, total, unit: "files" });
+    ctx.progress({ message: `${format} ${quantize}`, current: files.length, total, unit: "files" });
+    const name = `mu_net_${quantize}${EXPORT_RUNNERS[format].extension}`;
     const result = await checkedExport({
       modelDir,
       tensorsDir,
-      format: "tflite",
+      format,
       quantize,
-      out: path.join(dir, `mu_net_${quantize}.tflite`),
+      out: path.join(dir, name),
       tolerance: params.tolerance,
       calibrationImages: params.calibration_images,
       onStep: ctx.log,
     });
     const { check } = result;
-    ctx.log(`tflite ${quantize}:`);
-    for (const line of checkLines(check, "tflite", backend.name)) ctx.log(`  ${line}`);
-    files.push({ format: "tflite", quantize, file: path.basename(result.out), bytes: check.bytes, check });
-    if (!check.passed) failed.push(`mu_net_${quantize}.tflite: ${check.note ?? "check failed"}`);
+    ctx.log(`${name}:`);
+    for (const line of checkLines(check, format, backend.name)) ctx.log(`  ${line}`);
+    files.push({ format, quantize, file: name, bytes: check.bytes, check });
+    if (!check.passed) failed.push(`${name}: ${check.note ?? "check failed"}`);
     ctx.progress({ current: files.length, total, unit: "files" });
   }
   if (failed.length > 0) {
@@ -74,7 +80,7 @@ export async function runExportStage(ctx: StageContext<ExportStageParams>): Prom
 export function exportMetrics(files: readonly ExportedFile[], seconds: number): Metrics {
   const metrics: Record<string, number> = {};
   for (const file of files) {
-    const name = file.format === "tflite" ? `tflite_${file.quantize}` : file.format;
+    const name = file.check === null ? file.format : `${file.format}_${file.quantize}`;
     metrics[`${name}_bytes`] = file.bytes;
     if (file.check === null) continue;
     metrics["tfjs_f1"] = file.check.f1.tfjs;
@@ -84,4 +90,8 @@ export function exportMetrics(files: readonly ExportedFile[], seconds: number): 
   }
   metrics["seconds"] = Math.round(seconds * 1000) / 1000;
   return metrics;
+}
+
+function isCheckedFormat(format: string): format is CheckedFormat {
+  return Object.hasOwn(EXPORT_RUNNERS, format);
 }

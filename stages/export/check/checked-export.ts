@@ -11,7 +11,6 @@ import { WEIGHTS_BIN, loadModelFolder } from "../../model/model-folder.js";
 import { ExportError } from "../export-error.js";
 import type { Quantization } from "../tflite/convert-tflite.js";
 import type { PythonOptions } from "../tflite/python-scripts.js";
-import { tfliteReadme } from "../tflite/tflite-readme.js";
 import { checkFileOf, type ExportCheckFile } from "./check-file.js";
 import { EXPORT_RUNNERS, type CheckedFormat, type WrittenFacts } from "./runners.js";
 import { selfCheck } from "./self-check.js";
@@ -36,7 +35,8 @@ export interface CheckedExportOptions extends PythonOptions {
 
 export interface CheckedExport {
   readonly out: string;
-  readonly readme: string;
+  /** `<out>.README.txt`, or null for a format that writes none. */
+  readonly readme: string | null;
   readonly checkFile: string;
   readonly check: ExportCheckFile;
   readonly facts: WrittenFacts;
@@ -67,8 +67,8 @@ export async function checkedExport(options: CheckedExportOptions): Promise<Chec
   step(`writing ${path.basename(out)}`);
   const facts = await runner.write({ modelDir: options.modelDir, out, quantize: options.quantize, calibration }, options);
   const { model, metadata } = await loadModelFolder(options.modelDir);
-  const readme = readmeOf(out);
-  await writeFile(readme, tfliteReadme(metadata, path.basename(out), options.quantize, facts));
+  const readme = runner.readme === undefined ? null : readmeOf(out);
+  if (readme !== null) await writeFile(readme, runner.readme(metadata, path.basename(out), options.quantize, facts));
   step(`checking it on ${test.count} test images`);
   const tfjsWeightsBytes = (await stat(path.join(options.modelDir, WEIGHTS_BIN))).size;
   const predictor = runner.predictor(out, metadata, options);

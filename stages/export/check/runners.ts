@@ -15,6 +15,7 @@ import type { InputScaling } from "../../model/input-scaling.js";
 import type { ModelMetadata } from "../../model/model-folder.js";
 import { writeTfliteModel, type CalibrationImages, type Quantization, type TfliteTensor } from "../tflite/convert-tflite.js";
 import type { PythonOptions } from "../tflite/python-scripts.js";
+import { tfliteReadme } from "../tflite/tflite-readme.js";
 import { createTflitePredictor, type PixelPredictor } from "../tflite/tflite-predictor.js";
 
 export type { PixelPredictor, PixelPredictions } from "../tflite/tflite-predictor.js";
@@ -40,6 +41,8 @@ export interface ExportRunner {
   readonly quantizations: readonly Quantization[];
   write(request: WriteRequest, options: PythonOptions): Promise<WrittenFacts>;
   predictor(file: string, metadata: ModelMetadata, options: PythonOptions): PixelPredictor;
+  /** The text of `<file>.README.txt`: what to feed the file and how to read its output. */
+  readme?(metadata: ModelMetadata, fileName: string, quantize: Quantization, facts: WrittenFacts): string;
 }
 
 export const EXPORT_RUNNERS = {
@@ -48,6 +51,7 @@ export const EXPORT_RUNNERS = {
     quantizations: ["none", "float16", "int8"],
     write: (request, options) => writeTfliteModel({ ...request, ...options }),
     predictor: (file, metadata, options) => createTflitePredictor(file, metadata.inputScaling, options),
+    readme: tfliteReadme,
   },
 } as const satisfies Record<string, ExportRunner>;
 
