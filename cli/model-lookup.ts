@@ -10,7 +10,7 @@ import path from "node:path";
 
 import { MuPipeError } from "../pipeline/failure.js";
 import { ExportError } from "../stages/export/export-error.js";
-import { modelInRun, type ModelChoice } from "../stages/export/model-in-run.js";
+import { modelInRun, tensorsInRun, type ModelChoice } from "../stages/export/model-in-run.js";
 import { METADATA_JSON, MODEL_JSON } from "../stages/model/model-files.js";
 import { findRun, readRun } from "./run-lookup.js";
 import { trainedModelRequirement } from "./trained-model.js";
@@ -22,6 +22,8 @@ export interface FoundModel {
   readonly description: string;
   /** Whether `query` named a model folder itself (not a run). */
   readonly isFolder: boolean;
+  /** The run's tensors (its last resize stage's output), when `query` named a run that has them. */
+  readonly tensorsDir: string | null;
 }
 
 export interface LookupOptions {
@@ -35,12 +37,12 @@ export interface LookupOptions {
 export async function findModel(query: string, choice: ModelChoice, runsDir: string, cwd: string, options: LookupOptions): Promise<FoundModel> {
   const candidate = path.resolve(cwd, query);
   const runDir = await runFolder(query, candidate, runsDir, cwd, choice, options);
-  if (runDir === null) return { dir: candidate, description: `model folder ${query}`, isFolder: true };
+  if (runDir === null) return { dir: candidate, description: `model folder ${query}`, isFolder: true, tensorsDir: null };
   const run = await readRun(runDir);
   if (run.record === null) throw new MuPipeError({ reason: "usage", message: `${runDir}: cannot read the run (${run.problem ?? "run.json is unreadable"})` });
   try {
     const found = modelInRun(runDir, run.record.stages, choice);
-    return { dir: found.dir, description: `run ${run.id} (${found.description})`, isFolder: false };
+    return { dir: found.dir, description: `run ${run.id} (${found.description})`, isFolder: false, tensorsDir: tensorsInRun(runDir, run.record.stages) };
   } catch (error) {
     if (error instanceof ExportError) throw new MuPipeError({ reason: "usage", message: error.message });
     throw error;

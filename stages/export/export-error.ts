@@ -12,7 +12,13 @@ export type ExportProblem =
   /** The output path cannot be used for this format. */
   | { readonly kind: "bad-output"; readonly path: string; readonly detail: string }
   /** A layer (or layer option) with no Keras counterpart this exporter knows. */
-  | { readonly kind: "unsupported-layer"; readonly layer: string; readonly className: string; readonly detail: string };
+  | { readonly kind: "unsupported-layer"; readonly layer: string; readonly className: string; readonly detail: string }
+  /** Python (MU_PIPE_PYTHON, default python3) is missing or cannot import TensorFlow. */
+  | { readonly kind: "needs-python-tensorflow"; readonly python: string; readonly detail: string }
+  /** A Python script of the export failed for another reason. */
+  | { readonly kind: "python-failed"; readonly script: string; readonly python: string; readonly detail: string }
+  /** The self-check needs test images, and there are none. */
+  | { readonly kind: "no-test-data"; readonly detail: string };
 
 export class ExportError extends Error {
   constructor(readonly problem: ExportProblem) {
@@ -31,6 +37,12 @@ export function exportProblemMessage(problem: ExportProblem): string {
       return `${problem.path}: ${problem.detail}`;
     case "unsupported-layer":
       return `cannot write a Keras model: layer ${problem.layer} (${problem.className}) ${problem.detail}`;
+    case "needs-python-tensorflow":
+      return `converting to TFLite needs Python TensorFlow (${problem.detail}): run \`mu-pipe setup tensorflow\`, or point MU_PIPE_PYTHON at a Python that has it`;
+    case "python-failed":
+      return `${problem.python} ${problem.script} failed:\n${problem.detail}`;
+    case "no-test-data":
+      return problem.detail;
     default:
       return unreachable(problem);
   }

@@ -9,6 +9,8 @@ import path from "node:path";
 
 import type { StageRunEntry } from "../../pipeline/formats.js";
 import { METADATA_JSON } from "../model/model-files.js";
+import { RESIZE_OUTPUTS } from "../data/resize-params.js";
+import { TENSOR_MANIFEST_FILE } from "../data/tensor-shards.js";
 import { FINETUNE_OUTPUTS } from "../train/finetune-params.js";
 import { ExportError } from "./export-error.js";
 
@@ -66,4 +68,14 @@ export function modelInRun(runDir: string, stages: readonly StageRunEntry[], cho
     return noModel(`stage ${finetune.id} finished, but ${path.relative(runDir, dir)}/${METADATA_JSON} is missing (was the store garbage-collected? \`mu-pipe run\` rebuilds it)`);
   }
   return { dir, description: `stage ${finetune.id}, ${output} model` };
+}
+
+export const RESIZE_STAGE_TYPE = "resize";
+
+/** The tensors (test split, training images) of `runDir`'s last finished resize stage, or null. */
+export function tensorsInRun(runDir: string, stages: readonly StageRunEntry[]): string | null {
+  const resize = stages.filter((s) => s.uses === RESIZE_STAGE_TYPE && isDone(s)).at(-1);
+  if (resize === undefined) return null;
+  const dir = path.join(runDir, "artifacts", resize.id, RESIZE_OUTPUTS.tensors);
+  return existsSync(path.join(dir, TENSOR_MANIFEST_FILE)) ? dir : null;
 }

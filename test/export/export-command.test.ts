@@ -146,12 +146,27 @@ describe("mu-pipe export: bad input", () => {
   it("rejects an unknown format, a missing --out, and a Keras file name Keras would not load as HDF5", async () => {
     const format = await run(work, "model", "--format", "onnx", "--out", "x");
     expect(format.code).toBe(2);
-    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs or keras or web, not onnx");
+    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs, keras, web or tflite, not onnx");
     const out = await run(work, "model", "--format", "tfjs");
     expect(out.stderr.split("\n")[0]).toBe("mu-pipe: missing --out (a folder to write)");
     const name = await run(work, "model", "--format", "keras", "--out", "mu_net.keras");
     expect(name.code).toBe(2);
     expect(name.stderr).toBe(`mu-pipe: ${path.join(work, "mu_net.keras")}: a Keras export is one HDF5 file whose name ends in .h5 or .hdf5 (Keras picks the loader by the extension)\n`);
+  });
+
+  it("rejects tflite options that do not fit, before any conversion", async () => {
+    const first = async (...argv: string[]) => {
+      const result = await run(work, "model", ...argv);
+      expect(result.code).toBe(2);
+      return result.stderr.split("\n")[0];
+    };
+    expect(await first("--format", "tfjs", "--out", "web", "--quantize", "int8")).toBe("mu-pipe: --quantize is for --format tflite, not tfjs");
+    expect(await first("--format", "tflite", "--out", "m.tflite", "--quantize", "int4")).toBe("mu-pipe: --quantize must be none, float16 or int8 for tflite, not int4");
+    expect(await first("--format", "tflite", "--out", "m.tflite", "--tolerance", "2")).toBe("mu-pipe: --tolerance must be an F1 difference from 0 to 1, not 2");
+    expect(await first("--format", "tflite", "--out", "m.tflite", "--calibration-images", "10")).toBe("mu-pipe: --calibration-images is for --quantize int8");
+    expect(await first("--format", "tflite", "--out", "m.tflite")).toBe(
+      "mu-pipe: a tflite export checks itself on test images: pass --tensors <dir> (a resize stage's output) with a model folder",
+    );
   });
 });
 

@@ -1,0 +1,80 @@
+/**
+ * The exported formats that check themselves, one entry each: how to write the file and
+ * how to run it (a PixelPredictor: 0..255 pixel values in, probability maps out).
+ *
+ * Adding a format is one entry. A runtime that takes scaled float32 input (onnxruntime's
+ * `createOnnxPredictor`) goes through `floatInputPredictor`, e.g.
+ *   onnx: {
+ *     extension: ".onnx",
+ *     quantizations: ["none"],
+ *     write: async ({ modelDir, out }) => { await writeOnnxModel(modelDir, out); return {}; },
+ *     predictor: (file, metadata) => floatInputPredictor(createOnnxPredictor(file), metadata.inputScaling),
+ *   },
+ */
+import type { InputScaling } from "../../model/input-scaling.js";
+import type { ModelMetadata } from "../../model/model-folder.js";
+import { writeTfliteModel, type CalibrationImages, type Quantization, type TfliteTensor } from "../tflite/convert-tflite.js";
+import type { PythonOptions } from "../tflite/python-scripts.js";
+import { tfliteReadme } from "../tflite/tflite-readme.js";
+import { createTflitePredictor, type PixelPredictor } from "../tflite/tflite-predictor.js";
+
+export type { PixelPredictor, PixelPredictions } from "../tflite/tflite-predictor.js";
+
+export interface WriteRequest {
+  readonly modelDir: string;
+  readonly out: string;
+  readonly quantize: Quantization;
+  /** Training images, for formats that calibrate (tflite int8). */
+  readonly calibration?: CalibrationImages;
+}
+
+/** What the written file takes and gives, when the format can say. */
+export interface WrittenFacts {
+  readonly input?: TfliteTensor;
+  readonly output?: TfliteTensor;
+}
+
+export interface ExportRunner {
+  /** The file name ending `--out` should have. */
+  readonly extension: string;
+  /** The quantisations the format offers; the first is the default. */
+  readonly quantizations: readonly Quantization[];
+  write(request: WriteRequest, options: PythonOptions): Promise<WrittenFacts>;
+  predictor(file: string, metadata: ModelMetadata, options: PythonOptions): PixelPredictor;
+  /** The text of `<file>.README.txt`: what to feed the file and how to read its output. */
+  readme?(metadata: ModelMetadata, fileName: string, quantize: Quantization, facts: WrittenFacts): string;
+}
+
+export const EXPORT_RUNNERS = {
+  tflite: {
+    extension: ".tflite",
+    quantizations: ["none", "float16", "int8"],
+    write: (request, options) => writeTfliteModel({ ...request, ...options }),
+    predictor: (file, metadata, options) => createTflitePredictor(file, metadata.inputScaling, options),
+    readme: tfliteReadme,
+  },
+} as const satisfies Record<string, ExportRunner>;
+
+export type CheckedFormat = keyof typeof EXPORT_RUNNERS;
+export const CHECKED_FORMATS = Object.keys(EXPORT_RUNNERS) as CheckedFormat[];
+
+/** A predictor over scaled float32 NHWC input, as ONNX and TF.js models take it. */
+export interface FloatPredictor {
+  predict(batch: Float32Array, n: number, h: number, w: number): Promise<Float32Array>;
+  dispose(): Promise<void> | void;
+}
+
+/** Scales pixel values the way mu-pipe scales them for TF.js, then runs `inner`. */
+export function floatInputPredictor(inner: FloatPredictor, scaling: InputScaling): PixelPredictor {
+  const [scale, offset] = scaling === "imagenet" ? [1 / 127.5, -1] : [1 / 255, 0];
+  return {
+    async predict(pixels, count, size) {
+      const x = new Float32Array(pixels.length);
+      for (let i = 0; i < pixels.length; i++) x[i] = (pixels[i] as number) * scale + offset;
+      const started = performance.now();
+      const probabilities = await inner.predict(x, count, size, size);
+      return { probabilities, medianMs: count > 0 ? (performance.now() - started) / count : null };
+    },
+    dispose: () => inner.dispose(),
+  };
+}
