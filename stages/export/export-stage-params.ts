@@ -5,7 +5,7 @@
 import type { ExportCheckFile } from "./check/check-file.js";
 
 /** tfjs and keras are written as they are; the others are EXPORT_RUNNERS entries, checked on the test split. */
-export const STAGE_EXPORT_FORMATS = ["tfjs", "keras", "tflite"] as const;
+export const STAGE_EXPORT_FORMATS = ["tfjs", "keras", "tflite", "onnx"] as const;
 export type StageExportFormat = (typeof STAGE_EXPORT_FORMATS)[number];
 export const STAGE_QUANTIZATIONS = ["none", "float16", "int8"] as const;
 

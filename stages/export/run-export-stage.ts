@@ -30,7 +30,7 @@ export async function runExportStage(ctx: StageContext<ExportStageParams>): Prom
   const files: ExportedFile[] = [];
   // Formats with a runner check themselves, one file per quantisation the format offers.
   const checked = params.formats.flatMap((format) =>
-    isCheckedFormat(format) ? params.quantize.filter((q) => EXPORT_RUNNERS[format].quantizations.includes(q)).map((quantize) => ({ format, quantize })) : [],
+    isCheckedFormat(format) ? params.quantize.filter((q) => (EXPORT_RUNNERS[format].quantizations as readonly string[]).includes(q)).map((quantize) => ({ format, quantize })) : [],
   );
   const plain = params.formats.filter((f): f is "tfjs" | "keras" => f === "tfjs" || f === "keras");
   const total = plain.length + checked.length;

@@ -144,9 +144,9 @@ describe("mu-pipe export: bad input", () => {
   });
 
   it("rejects an unknown format, a missing --out, and a Keras file name Keras would not load as HDF5", async () => {
-    const format = await run(work, "model", "--format", "onnx", "--out", "x");
+    const format = await run(work, "model", "--format", "savedmodel", "--out", "x");
     expect(format.code).toBe(2);
-    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs, keras, web or tflite, not onnx");
+    expect(format.stderr.split("\n")[0]).toBe("mu-pipe: --format must be tfjs, keras, web, tflite or onnx, not savedmodel");
     const out = await run(work, "model", "--format", "tfjs");
     expect(out.stderr.split("\n")[0]).toBe("mu-pipe: missing --out (a folder to write)");
     const name = await run(work, "model", "--format", "keras", "--out", "mu_net.keras");
@@ -160,7 +160,7 @@ describe("mu-pipe export: bad input", () => {
       expect(result.code).toBe(2);
       return result.stderr.split("\n")[0];
     };
-    expect(await first("--format", "tfjs", "--out", "web", "--quantize", "int8")).toBe("mu-pipe: --quantize is for --format tflite, not tfjs");
+    expect(await first("--format", "tfjs", "--out", "web", "--quantize", "int8")).toBe("mu-pipe: --quantize is for --format tflite or onnx, not tfjs");
     expect(await first("--format", "tflite", "--out", "m.tflite", "--quantize", "int4")).toBe("mu-pipe: --quantize must be none, float16 or int8 for tflite, not int4");
     expect(await first("--format", "tflite", "--out", "m.tflite", "--tolerance", "2")).toBe("mu-pipe: --tolerance must be an F1 difference from 0 to 1, not 2");
     expect(await first("--format", "tflite", "--out", "m.tflite", "--calibration-images", "10")).toBe("mu-pipe: --calibration-images is for --quantize int8");

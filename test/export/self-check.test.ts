@@ -47,7 +47,7 @@ describe("checkLines", () => {
       "size: 555.6 KiB (TF.js weights 1.59 MiB)",
       "F1 on 60 test images at threshold 0.21: TF.js 0.9145, tflite 0.9144, drop 0.0001 (tolerance 0.01)",
       "probability maps: max difference 0.3950, mean 3.1e-6; 605 pixels change mask",
-      "latency: 0.82 ms per image (tflite interpreter, 1 thread, batch 1)",
+      "latency: 0.82 ms per image (TFLite interpreter, 1 thread, batch 1)",
       "check: passed",
     ]);
   });

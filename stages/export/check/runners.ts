@@ -16,6 +16,7 @@ import type { ModelMetadata } from "../../model/model-folder.js";
 import { writeTfliteModel, type CalibrationImages, type Quantization, type TfliteTensor } from "../tflite/convert-tflite.js";
 import type { PythonOptions } from "../tflite/python-scripts.js";
 import { tfliteReadme } from "../tflite/tflite-readme.js";
+import { onnxReadme } from "../onnx/onnx-readme.js";
 import { createTflitePredictor, type PixelPredictor } from "../tflite/tflite-predictor.js";
 
 export type { PixelPredictor, PixelPredictions } from "../tflite/tflite-predictor.js";
@@ -53,6 +54,18 @@ export const EXPORT_RUNNERS = {
     predictor: (file, metadata, options) => createTflitePredictor(file, metadata.inputScaling, options),
     readme: tfliteReadme,
   },
+  onnx: {
+    extension: ".onnx",
+    quantizations: ["none"],
+    write: async ({ modelDir, out }) => {
+      const { writeOnnxModel } = await import("../onnx/write-onnx-model.js");
+      await writeOnnxModel(modelDir, out);
+      return {};
+    },
+    // onnxruntime-node loads only when an ONNX file is run; one intra-op thread, as the latency is reported per thread.
+    predictor: (file, metadata) => floatInputPredictor(lazyFloatPredictor(async () => (await import("../onnx/onnx-predictor.js")).createOnnxPredictor(file, { intraOpNumThreads: 1 })), metadata.inputScaling),
+    readme: (metadata, fileName) => onnxReadme(metadata, fileName),
+  },
 } as const satisfies Record<string, ExportRunner>;
 
 export type CheckedFormat = keyof typeof EXPORT_RUNNERS;
@@ -62,6 +75,18 @@ export const CHECKED_FORMATS = Object.keys(EXPORT_RUNNERS) as CheckedFormat[];
 export interface FloatPredictor {
   predict(batch: Float32Array, n: number, h: number, w: number): Promise<Float32Array>;
   dispose(): Promise<void> | void;
+}
+
+/** A FloatPredictor made on first use (a runtime session is created asynchronously). */
+export function lazyFloatPredictor(create: () => Promise<FloatPredictor>): FloatPredictor {
+  let made: Promise<FloatPredictor> | null = null;
+  const get = (): Promise<FloatPredictor> => (made ??= create());
+  return {
+    predict: async (batch, n, h, w) => (await get()).predict(batch, n, h, w),
+    dispose: async () => {
+      if (made) await (await made).dispose();
+    },
+  };
 }
 
 /** Scales pixel values the way mu-pipe scales them for TF.js, then runs `inner`. */
