@@ -342,7 +342,8 @@ export async function execute(run: ScheduledRun, request: Omit<ScheduleRequest, 
   return result ?? { status: "interrupted", stageId: null, message: "interrupted" };
 }
 
-function emitRunStart(run: ScheduledRun): void {
+/** The `run-start` event of a run about to start (every stage, and which are selected). */
+export function emitRunStart(run: ScheduledRun): void {
   run.sink.emit({
     type: "run-start",
     runId: run.runDir.id,

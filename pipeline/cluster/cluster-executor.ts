@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SlurmResources, SlurmSettings } from "../config/execution-settings.js";
-import type { ExecuteResult, ScheduledRun } from "../executor.js";
+import { emitRunStart, type ExecuteResult, type ScheduledRun } from "../executor.js";
 import type { ClusterJobEntry } from "../formats.js";
 import { MessageApplier } from "../jobs/apply-message.js";
 import { decodeJobMessage } from "../jobs/job-messages.js";
@@ -272,16 +272,6 @@ function resultOf(planned: PlannedRun): ExecuteResult {
   const interrupted = stages.find((s) => s.status === "interrupted" || s.status === "pending" || s.status === "running");
   if (interrupted) return { status: "interrupted", stageId: interrupted.id, message: `interrupted during stage ${interrupted.id}` };
   return { status: "succeeded", stageId: null, message: null };
-}
-
-function emitRunStart(run: ScheduledRun): void {
-  run.sink.emit({
-    type: "run-start",
-    runId: run.runDir.id,
-    runDir: run.runDir.dir,
-    experiment: run.graph.experiment.name,
-    stages: run.graph.stages.map((s) => ({ id: s.id, uses: s.type.name, selected: run.selected.has(s.id) })),
-  });
 }
 
 function shellQuote(value: string): string {

@@ -16,6 +16,7 @@ import sharp from "sharp";
 import { main } from "../../cli/main.js";
 import { captureIO } from "../capture-io.js";
 import { repoRoot } from "../pipeline/engine-rig.js";
+import { guardPage } from "../report/browser.js";
 import { generateSyntheticEye } from "../../stages/data/synthetic/generate.js";
 
 /**
@@ -181,19 +182,7 @@ export async function openSite(browser: Browser, url: string, viewport: { width:
   const context = await browser.newContext({ viewport });
   if (noWebgl) await context.addInitScript(NO_WEBGL);
   const page = await context.newPage();
-  const errors: string[] = [];
-  const network: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => errors.push(`page: ${error.message}`));
-  await page.route("**/*", async (route) => {
-    const requested = route.request().url();
-    const local = /^(file|data|blob):/.test(requested) || (allowedOrigin !== undefined && requested.startsWith(`${allowedOrigin}/`));
-    if (local) return route.continue();
-    network.push(requested);
-    return route.abort();
-  });
+  const { errors, network } = await guardPage(page, (requested) => /^(file|data|blob):/.test(requested) || (allowedOrigin !== undefined && requested.startsWith(`${allowedOrigin}/`)));
   await page.goto(url);
   await page.waitForFunction("document.body.dataset.ready !== undefined", undefined, { timeout: 60_000 });
   return { context, page, errors, network };

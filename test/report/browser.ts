@@ -54,9 +54,11 @@ export interface OpenedPage {
   readonly network: string[];
 }
 
-/** Opens `file` with every network request refused, and waits until every chart is drawn. */
-export async function openReport(browser: Browser, file: string): Promise<OpenedPage> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+/**
+ * Collects the page's console errors and uncaught exceptions, and refuses (and lists)
+ * every request `isLocal` does not allow: a page that must work offline.
+ */
+export async function guardPage(page: Page, isLocal: (url: string) => boolean): Promise<{ errors: string[]; network: string[] }> {
   const errors: string[] = [];
   const network: string[] = [];
   page.on("console", (message) => {
@@ -65,10 +67,17 @@ export async function openReport(browser: Browser, file: string): Promise<Opened
   page.on("pageerror", (error) => errors.push(`page: ${error.message}`));
   await page.route("**/*", async (route) => {
     const url = route.request().url();
-    if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
+    if (isLocal(url)) return route.continue();
     network.push(url);
     return route.abort();
   });
+  return { errors, network };
+}
+
+/** Opens `file` with every network request refused, and waits until every chart is drawn. */
+export async function openReport(browser: Browser, file: string): Promise<OpenedPage> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const { errors, network } = await guardPage(page, (url) => url.startsWith("file:") || url.startsWith("data:"));
   await page.goto(pathToFileURL(file).href);
   await page.waitForFunction("Array.from(document.querySelectorAll('canvas[data-chart]')).every((c) => window.Chart && window.Chart.getChart(c))", undefined, { timeout: 15_000 });
   return { page, errors, network };
