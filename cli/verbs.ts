@@ -127,9 +127,15 @@ export const verbs: Readonly<Record<string, Verb>> = {
     load: async () => (await import("./commands/predict.js")).predictCommand,
   },
   export: {
-    summary: "export a trained model as a TF.js folder or a Keras .h5 file",
-    description: "Exports a run's trained model (or a model folder) for use outside mu-pipe.",
-    examples: ["mu-pipe export latest --format tfjs --out model-web/", "mu-pipe export latest --format keras --out mu-net.h5"],
+    summary: "export a trained model: TF.js, Keras, a web app, or a checked TFLite/ONNX file",
+    description:
+      "Exports a run's trained model (or a model folder) for use outside mu-pipe. TFLite and ONNX files check themselves on the run's test split before the command says done (F1 beside the TF.js model's, size, largest probability difference, latency) and fail (exit 1, file kept) when F1 drops by more than --tolerance.",
+    examples: [
+      "mu-pipe export latest --format tfjs --out model-web/",
+      "mu-pipe export latest --format web --out site/                              # open site/index.html: photos and camera",
+      "mu-pipe export latest --format tflite --quantize int8 --out mu_net.tflite   # phones: camera bytes in, uint8 out",
+      "mu-pipe export latest --format onnx --out mu_net.onnx                       # ONNX Runtime (Mobile, Web, Node)",
+    ],
     load: async () => (await import("./commands/export.js")).exportCommand,
   },
   cancel: {
