@@ -11,10 +11,16 @@ const LATENCY_COLUMNS = [
 
 const kib = (bytes) => (typeof bytes === "number" ? (bytes / 1024).toFixed(1) : "-");
 const f1 = (value) => (typeof value === "number" ? value.toFixed(4) : "-");
-const delta = (value) => (typeof value !== "number" ? "-" : `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(4)}`);
+/** Signed to 4 decimals; a change that rounds to zero shows as 0.0000 (no sign), the reference row as "ref.". */
+const delta = (value) => {
+  if (value === "reference") return "ref.";
+  if (typeof value !== "number") return "-";
+  const shown = Math.abs(value).toFixed(4);
+  return shown === "0.0000" ? shown : `${value > 0 ? "+" : "−"}${shown}`;
+};
 const ms = (value) => (typeof value === "number" ? value.toFixed(value < 10 ? 2 : 1) : "-");
 
-/** One model's table: rows are { label, bytes, f1, deltaF1, ms: { tflite?, onnx?, tfjsNode?, wasm?, webgl? } }. */
+/** One model's table: rows are { label, bytes, f1, deltaF1 (a number, "reference" or null), ms: { tflite?, onnx?, tfjsNode?, wasm?, webgl? } }. */
 export function modelTable(rows) {
   const header = ["format (quantisation)", "size KiB", "F1 test", "ΔF1 vs TF.js", ...LATENCY_COLUMNS.map(([, name]) => `ms/image ${name}`)];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];

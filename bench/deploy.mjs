@@ -149,7 +149,7 @@ function measure(model, dir) {
       label: "tfjs (float32)",
       bytes: tfjsOk ? statSync(path.join(tfjsDir, "weights.bin")).size : null,
       f1: reference?.f1.tfjs ?? null,
-      deltaF1: reference ? 0 : null,
+      deltaF1: reference ? "reference" : null,
       ms: { tfjsNode: tfjsNode?.medianMs, wasm: browser?.wasm?.medianMs, webgl: browser?.webgl?.medianMs },
     },
     ...TFLITE_QUANTISATIONS.map((quantize) => checkRow(`tflite ${quantize}`, checks[`tflite ${quantize}`], { tflite: checks[`tflite ${quantize}`]?.latencyMs })),
@@ -202,7 +202,7 @@ const report = deployReport({
   command: `npm run bench:deploy${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
   models: sections,
   method: [
-    "size: the exported file (tfjs: weights.bin; model.json adds a few KiB).",
+    "size: the exported file (tfjs: weights.bin; model.json adds a few KiB). MU-Net is fully convolutional: its weights do not depend on the input size, so a 64- and a 224-pixel model's files are the same size.",
     "F1: pooled over every pixel of the run's test split at the model's input size, at the model's threshold, as `mu-pipe export`'s self-check computes it (the `.check.json` files); ΔF1 = exported F1 − TF.js F1.",
     "TFLite interpreter: the self-check's median over the test images, one image per invoke, num_threads=1.",
     `onnxruntime-node and tfjs-node: bench/deploy-latency.mjs, median of ${values.runs} one-image predictions after ${values.warmup} warm-up, one intra-op and one inter-op thread, output read back. tfjs-node runs the exported TF.js folder as shipped (batch norm not folded; \`mu-pipe predict\` folds it).`,
