@@ -214,4 +214,5 @@ const report = deployReport({
 mkdirSync(path.dirname(outFile), { recursive: true });
 writeFileSync(outFile, report);
 console.log(report);
-progress(`written to ${path.relative(process.cwd(), outFile)}; trained projects kept in ${projects} (pass --project ${projects} to reuse them)`);
+const shownOut = outFile.startsWith(`${process.cwd()}${path.sep}`) ? path.relative(process.cwd(), outFile) : outFile;
+progress(`written to ${shownOut}; trained projects kept in ${projects} (pass --project ${projects} to reuse them)`);
