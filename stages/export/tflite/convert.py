@@ -14,22 +14,9 @@ makes the input's quantisation scale 1 and zero point 0. Prints one JSON line wi
 input and output tensors' types and quantisation; exits 3 when TensorFlow is missing.
 """
 import json
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-
-NO_TENSORFLOW = 3
-
-try:
-    import numpy as np
-    import tensorflow as tf
-except ImportError as error:
-    print(f"no-tensorflow: {error}", file=sys.stderr)
-    sys.exit(NO_TENSORFLOW)
-
-SCALINGS = {"imagenet": (1 / 127.5, -1.0), "unit": (1 / 255.0, 0.0)}
+from tf_setup import SCALINGS, np, tf
 
 
 def with_scaling_inside(model, size, scaling):

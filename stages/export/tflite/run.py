@@ -13,23 +13,10 @@ runs it. Prints one JSON line: the median milliseconds per image. Exits 3 when T
 is missing.
 """
 import json
-import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-
-NO_TENSORFLOW = 3
-
-try:
-    import numpy as np
-    import tensorflow as tf
-except ImportError as error:
-    print(f"no-tensorflow: {error}", file=sys.stderr)
-    sys.exit(NO_TENSORFLOW)
-
-SCALINGS = {"imagenet": (1 / 127.5, -1.0), "unit": (1 / 255.0, 0.0)}
+from tf_setup import SCALINGS, np, tf
 
 
 def make_interpreter(model):
