@@ -178,4 +178,24 @@ export const stageTypes = [
       return { metrics: { mb: blocks.length } };
     },
   },
+  {
+    // For preflight checks: refuses an empty input, before it runs, from the facts of
+    // the stage feeding it (emit's metrics say its length).
+    name: "needs-text",
+    version: 1,
+    description: "copies a non-empty input",
+    paramsSchema: { type: "object", additionalProperties: false, properties: {} },
+    inputs: { a: { description: "text" } },
+    outputs: { out: { description: "the same text" } },
+    preflight(ctx) {
+      return ctx.inputs.a?.length === 0 ? [{ message: "its input is empty", hints: ["give stage root a value"] }] : [];
+    },
+    async run(ctx) {
+      await called(ctx.stageId);
+      const text = await fs.readFile(ctx.inputs.a, "utf8");
+      if (text.length === 0) throw new Error("needs-text: empty input");
+      await fs.writeFile(path.join(ctx.outDir, "out"), text);
+      return { metrics: { chars: text.length } };
+    },
+  },
 ];

@@ -152,7 +152,7 @@ export const runCommand: Command = {
         const { runOnCluster } = await import("../../pipeline/cluster/cluster-executor.js");
         const outcome = await runOnCluster({ runs: [run], detach, command: workerCommand(), cwd: io.cwd, signal: signals.stop, hurry: signals.hurry });
         result = outcome.results[0] ?? { status: "interrupted", stageId: null, message: null };
-        if (detach) {
+        if (detach && result.preflight === undefined) {
           await logger.close();
           await saveDigestCache();
           io.out(detachedText(outcome.submitted, runDir.id));

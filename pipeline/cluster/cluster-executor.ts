@@ -22,6 +22,7 @@ import { MessageApplier } from "../jobs/apply-message.js";
 import { decodeJobMessage } from "../jobs/job-messages.js";
 import { specFor, writeJobSpec } from "../jobs/job-spec.js";
 import { recordReuse } from "../run-stage.js";
+import { preflightProblems, recordPreflightStop } from "../preflight.js";
 import { cancelJobs, submitJob } from "../slurm/index.js";
 import { describeEnd, jobStatuses, type JobStatus } from "./job-status.js";
 import { OutputTail } from "./output-tail.js";
@@ -66,10 +67,18 @@ export async function runOnCluster(request: ClusterRequest): Promise<ClusterOutc
   const started = now();
   for (const run of request.runs) emitRunStart(run);
   const plan = await planJobs(request.runs);
+  // As a local run stops before training on what cached results already show (an empty
+  // split), a run with such a problem submits nothing; work other runs share still goes.
+  const stops = await preflightStops(plan.runs);
+  const units = plan.units.filter((unit) => {
+    unit.users.splice(0, unit.users.length, ...unit.users.filter((run) => !stops.has(run)));
+    return unit.users.length > 0 && !stops.has(unit.owner);
+  });
+  const stopOf = (planned: PlannedRun, otherwise: (p: PlannedRun) => ExecuteResult): ExecuteResult => planned.stop ?? stops.get(planned.run) ?? otherwise(planned);
   const followed: Followed[] = [];
   const submitted: { stageId: string; jobId: string; attached: boolean }[] = [];
   try {
-    for (const unit of plan.units) {
+    for (const unit of units) {
       const entry = await submitOrAttach(unit, followed, request);
       submitted.push({ stageId: unit.stage.id, jobId: entry.job.id, attached: entry.job.submittedBy !== undefined });
       followed.push(entry);
@@ -83,14 +92,14 @@ export async function runOnCluster(request: ClusterRequest): Promise<ClusterOutc
     // A refused sbatch: nothing half-submitted stays queued.
     await cancelJobs(followed.map((f) => f.job.id)).catch(() => undefined);
     const message = `could not submit: ${error instanceof Error ? error.message : String(error)}`;
-    const results = await finishAll(plan.runs, request, now() - started, () => ({ status: "failed", stageId: null, message }));
+    const results = await finishAll(plan.runs, request, now() - started, (p) => stopOf(p, () => ({ status: "failed", stageId: null, message })));
     return { results, submitted };
   }
   if (request.detach) {
-    return { results: plan.runs.map((p) => p.stop ?? { status: "running", stageId: null, message: null }), submitted };
+    return { results: plan.runs.map((p) => stopOf(p, () => ({ status: "running", stageId: null, message: null }))), submitted };
   }
   await follow(followed, request);
-  const results = await finishAll(plan.runs, request, now() - started, resultOf);
+  const results = await finishAll(plan.runs, request, now() - started, (p) => stopOf(p, resultOf));
   return { results, submitted };
 }
 
@@ -251,10 +260,26 @@ async function conclude(f: Followed, status: JobStatus | null, context: { cancel
   }
 }
 
+/** Per run whose planned stages would fail on the facts of its cached ones: the stop, recorded in the run. */
+async function preflightStops(runs: readonly PlannedRun[]): Promise<Map<ScheduledRun, ExecuteResult>> {
+  const stops = new Map<ScheduledRun, ExecuteResult>();
+  for (const { run, units, stop } of runs) {
+    if (stop || units.size === 0) continue;
+    const pending = new Set(units.keys());
+    const problems = preflightProblems(run.graph, pending, run.runDir.stageMetrics());
+    if (problems.length === 0) continue;
+    const before = run.graph.stages.find((s) => pending.has(s.id))?.id ?? "";
+    const preflight = { before, problems };
+    await recordPreflightStop(preflight, run.graph, run.runDir, run.sink);
+    stops.set(run, { status: "failed", stageId: problems[0]?.stageIds[0] ?? before, message: "preflight checks failed", preflight });
+  }
+  return stops;
+}
+
 async function finishAll(runs: readonly PlannedRun[], request: ClusterRequest, durationMs: number, result: (run: PlannedRun) => ExecuteResult): Promise<ExecuteResult[]> {
   const results: ExecuteResult[] = [];
   for (const [index, planned] of runs.entries()) {
-    const outcome = planned.stop ?? result(planned);
+    const outcome = result(planned);
     const { run } = planned;
     await run.runDir.finish(outcome.status);
     run.sink.emit({ type: "run-end", runId: run.runDir.id, runDir: run.runDir.dir, status: outcome.status, durationMs });

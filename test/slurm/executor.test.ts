@@ -186,6 +186,21 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("mu-pipe run --executor slu
     expect(result.out).toMatch(/\[hog\] log: runs\/.*\/jobs\/hog\.out/);
   });
 
+  it("submits nothing when the cached results already show a stage would fail (preflight), as a local run stops before it", async () => {
+    const name = unique("preflight");
+    await rig.write("p.yaml", `experiment: ${name}\n${SETTINGS}stages:\n  root: { uses: emit, params: { value: "" } }\n  copy: { uses: needs-text, inputs: { a: root.out } }\n`);
+    expect((await rig.runChild("run", "p.yaml", "--only", "root")).code).toBe(0);
+    const result = await rig.runChild("run", "p.yaml");
+    expect(result.code, result.out).toBe(2);
+    expect(result.out).toContain("its input is empty");
+    expect(result.out).not.toContain("queued");
+    expect((await record()).stages.map((s) => [s.id, s.status])).toEqual([
+      ["root", "reused"],
+      ["copy", "failed"],
+    ]);
+    expect(await jobsNamed(`mu-pipe:${name}:copy`)).toEqual([]);
+  });
+
   it("--detach submits and returns; show asks Slurm, cancel cancels, gc refuses meanwhile", async () => {
     await rig.write("t.yaml", TRAIN.replace("NAME", unique("detached")));
     const submitted = await rig.runChild("run", "t.yaml", "--detach");
