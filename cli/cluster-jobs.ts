@@ -12,7 +12,7 @@ export interface LiveJob {
   readonly final: boolean;
 }
 
-export function unfinishedJobs(record: RunRecord): { stageId: string; jobId: string }[] {
+function unfinishedJobs(record: RunRecord): { stageId: string; jobId: string }[] {
   return record.stages.flatMap((s) => (s.job && (s.status === "pending" || s.status === "running") ? [{ stageId: s.id, jobId: s.job.id }] : []));
 }
 

@@ -94,3 +94,12 @@ function summarise(failure: Failure): string {
 export function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
+
+/** A program's output (stderr, a log's end) set off under a message, each line as `  | line`. */
+export function indentOutput(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `  | ${line}`)
+    .join("\n");
+}

@@ -45,6 +45,8 @@ export interface StageRunDeps {
   readonly signal: AbortSignal;
   /** Aborted on the second: stop waiting for the stage (its protected work is still awaited). */
   readonly hurry?: AbortSignal;
+  /** At most one progress event per this many ms (default 100; a Slurm job's output file wants fewer). */
+  readonly progressIntervalMs?: number;
   now(): number;
 }
 
@@ -225,12 +227,13 @@ class StageLog {
   }
 }
 
-function progressReporter(id: string, startedAtMs: number, deps: Pick<StageRunDeps, "sink" | "now">): (update: ProgressUpdate) => void {
+function progressReporter(id: string, startedAtMs: number, deps: Pick<StageRunDeps, "sink" | "now" | "progressIntervalMs">): (update: ProgressUpdate) => void {
+  const interval = deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   let last = 0;
   return (update) => {
     const t = deps.now();
     const finished = update.total !== undefined && update.current === update.total;
-    if (t - last < PROGRESS_INTERVAL_MS && !finished) return;
+    if (t - last < interval && !finished) return;
     last = t;
     let etaSeconds: number | null = null;
     if (update.current !== undefined && update.total !== undefined && update.current > 0) {

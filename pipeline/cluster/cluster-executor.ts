@@ -24,6 +24,7 @@ import { specFor, writeJobSpec } from "../jobs/job-spec.js";
 import { recordReuse } from "../run-stage.js";
 import { preflightProblems, recordPreflightStop } from "../preflight.js";
 import { cancelJobs, submitJob } from "../slurm/index.js";
+import { shellQuote } from "../slurm/errors.js";
 import { describeEnd, jobStatuses, type JobStatus } from "./job-status.js";
 import { OutputTail } from "./output-tail.js";
 import { planJobs, type ClusterUnit, type PlannedRun } from "./plan-jobs.js";
@@ -170,8 +171,7 @@ function followedOf(unit: ClusterUnit, job: ClusterJobEntry): Followed {
 
 /** defaults <- stage type <- stage id; the partition from settings.slurm unless a stage names its own. */
 export function resourcesFor(slurm: SlurmSettings, stageId: string, typeName: string): SlurmResources {
-  const merged: SlurmResources = { ...(slurm.partition !== undefined ? { partition: slurm.partition } : {}), ...slurm.defaults, ...slurm.stages[typeName], ...slurm.stages[stageId] };
-  return merged;
+  return { ...(slurm.partition !== undefined ? { partition: slurm.partition } : {}), ...slurm.defaults, ...slurm.stages[typeName], ...slurm.stages[stageId] };
 }
 
 /** Reads job output and asks Slurm until every job has ended; Ctrl-C cancels them. */
@@ -297,8 +297,4 @@ function resultOf(planned: PlannedRun): ExecuteResult {
   const interrupted = stages.find((s) => s.status === "interrupted" || s.status === "pending" || s.status === "running");
   if (interrupted) return { status: "interrupted", stageId: interrupted.id, message: `interrupted during stage ${interrupted.id}` };
   return { status: "succeeded", stageId: null, message: null };
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -41,7 +41,7 @@ async function decideAndRun(spec: StageJobSpec, deps: RunJobDeps, send: (message
   const stage = graph.byId.get(spec.stageId);
   if (!stage) return { kind: "failed", message: `the experiment has no stage ${spec.stageId}` };
   const recorder = forwardingRecorder(spec, send);
-  const sink = throttledProgress({ emit: (event) => send({ type: "event", event }) }, deps.progressEveryMs ?? 0);
+  const sink: EventSink = { emit: (event) => send({ type: "event", event }) };
   const decisionDeps = { store: deps.store, digestExternal: deps.digestExternal, previousFingerprint: () => Promise.resolve(null) };
 
   // Every stage it reads from must be in the store by now: decided as "not selected", a
@@ -54,7 +54,15 @@ async function decideAndRun(spec: StageJobSpec, deps: RunJobDeps, send: (message
   }
   const decision = await decideStage({ graph, stage, selected: true, forced: spec.forced, upstream: stateOf }, decisionDeps);
   const now = deps.now ?? Date.now;
-  const stageDeps: StageRunDeps = { store: deps.store, runDir: recorder, sink, signal: deps.signal, ...(deps.hurry ? { hurry: deps.hurry } : {}), now };
+  const stageDeps: StageRunDeps = {
+    store: deps.store,
+    runDir: recorder,
+    sink,
+    signal: deps.signal,
+    ...(deps.hurry ? { hurry: deps.hurry } : {}),
+    ...(deps.progressEveryMs ? { progressIntervalMs: deps.progressEveryMs } : {}),
+    now,
+  };
   switch (decision.kind) {
     case "reuse":
       await recordReuse(stage.id, decision.record, "computed meanwhile by another mu-pipe process", stageDeps);
@@ -91,20 +99,3 @@ function forwardingRecorder(spec: StageJobSpec, send: (message: JobMessage) => v
   };
 }
 
-/** Drops progress events that come sooner than `everyMs` after the last one sent, but never the one that reaches 100%. */
-function throttledProgress(sink: EventSink, everyMs: number): EventSink {
-  if (everyMs <= 0) return sink;
-  let last = 0;
-  return {
-    emit(event) {
-      if (event.type === "stage-progress") {
-        const { current, total } = event.update;
-        const finished = current !== undefined && total !== undefined && current >= total;
-        const t = Date.now();
-        if (!finished && t - last < everyMs) return;
-        last = t;
-      }
-      sink.emit(event);
-    },
-  };
-}

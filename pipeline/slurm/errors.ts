@@ -3,7 +3,7 @@
  * into text: the command that was run (so it can be pasted into a shell) and what Slurm
  * said on stderr. Library code throws `SlurmError`; the executor decides how to report it.
  */
-import { unreachable } from "../failure.js";
+import { indentOutput, unreachable } from "../failure.js";
 
 export type SlurmFailure =
   /** The program is not on PATH: Slurm's client tools are not installed here. */
@@ -24,15 +24,12 @@ export class SlurmError extends Error {
 
 /** A command line as a person would type it: arguments with spaces or quotes single-quoted. */
 export function commandLine(command: string, args: readonly string[]): string {
-  return [command, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+  return [command, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(" ");
 }
 
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split("\n")
-    .map((line) => `  | ${line}`)
-    .join("\n");
+/** `value` as one word for bash, whatever it holds. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 export function formatSlurmFailure(failure: SlurmFailure): string {
@@ -41,11 +38,11 @@ export function formatSlurmFailure(failure: SlurmFailure): string {
       return `${failure.command} is not on PATH: Slurm's client commands are not installed here (for a local test cluster: scripts/slurm/up.sh)`;
     case "command-failed": {
       const how = failure.exitCode === null ? "was killed" : `exited with ${failure.exitCode}`;
-      const said = failure.stderr.trim() ? indent(failure.stderr) : "  (nothing on stderr)";
+      const said = failure.stderr.trim() ? indentOutput(failure.stderr) : "  (nothing on stderr)";
       return `${commandLine(failure.command, failure.args)} ${how}:\n${said}`;
     }
     case "unexpected-output":
-      return `${commandLine(failure.command, failure.args)} printed output that is not ${failure.expected}:\n${indent(failure.output || "(nothing)")}`;
+      return `${commandLine(failure.command, failure.args)} printed output that is not ${failure.expected}:\n${indentOutput(failure.output || "(nothing)")}`;
     case "invalid-option":
       return `job option ${failure.option}: expected ${failure.expected}, got ${JSON.stringify(failure.value)}`;
     default:

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { SlurmError } from "./errors.js";
+import { SlurmError, shellQuote } from "./errors.js";
 import { processSlurmRunner, runSlurmCommand, type SlurmRunner } from "./runner.js";
 
 export interface SubmitOptions {
@@ -59,9 +59,6 @@ function directiveValue(option: string, value: string): string {
   return `"${check(option, value, /^[^\n"]+$/, "a non-empty value without newlines or double quotes")}"`;
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The batch script text: shebang, #SBATCH directives, exports, then the commands. */
 export function batchScript(options: SubmitOptions): string {

@@ -3,7 +3,7 @@
  * switch that turns a failure into text a person can act on (what went wrong, the exact
  * command that fixes it). The CLI prints; library code only throws `RuntimeError`.
  */
-import { unreachable } from "../../pipeline/failure.js";
+import { indentOutput, unreachable } from "../../pipeline/failure.js";
 import type { BackendName } from "./backend-names.js";
 
 export type { BackendName } from "./backend-names.js";
@@ -34,13 +34,6 @@ export class RuntimeError extends Error {
   }
 }
 
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split("\n")
-    .map((line) => `  | ${line}`)
-    .join("\n");
-}
 
 export function formatRuntimeFailure(failure: RuntimeFailure): string {
   switch (failure.reason) {
@@ -63,11 +56,11 @@ export function formatRuntimeFailure(failure: RuntimeFailure): string {
     case "step-failed":
       return [
         `${failure.step} failed (exit ${failure.exitCode ?? "signal"}): ${failure.command}`,
-        ...(failure.logTail ? [indent(failure.logTail)] : []),
+        ...(failure.logTail ? [indentOutput(failure.logTail)] : []),
         ...(failure.logFile ? [`  full log: ${failure.logFile}`] : []),
       ].join("\n");
     case "check-failed":
-      return [`the built binding does not work: ${failure.message}`, ...(failure.logTail ? [indent(failure.logTail)] : [])].join("\n");
+      return [`the built binding does not work: ${failure.message}`, ...(failure.logTail ? [indentOutput(failure.logTail)] : [])].join("\n");
     default:
       return unreachable(failure);
   }
