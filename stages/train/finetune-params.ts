@@ -35,7 +35,22 @@ export interface FinetuneParams {
   readonly limit?: number;
   /** Before each evaluation, BatchNorm statistics from this many training batches (precise BN); absent: Keras's moving averages. */
   readonly recompute_bn_stats?: number;
+  /** Draw the training batches balanced over an item attribute; absent: every item once per epoch, in a seeded shuffle. */
+  readonly sampling?: SamplingParams;
 }
+
+export interface SamplingParams {
+  /** The item attribute whose values form the groups (e.g. `kind` from load's `name_attributes`). */
+  readonly balance_by: string;
+  /** Relative share of the draws per value; absent: an equal share each. */
+  readonly weights?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Metric names under which a balanced run records its groups, for the report: the
+ * attribute, then per value its share of the draws and its training items.
+ */
+export const BALANCE_METRICS = { by: "balance_by", share: "balance_share.", items: "balance_items." } as const;
 
 export const FINETUNE_OUTPUTS = {
   best: "best",
@@ -145,6 +160,22 @@ export const finetuneParamsSchema = {
       minimum: 1,
       description:
         "Before each evaluation, replace the moving statistics of the BatchNorm layers that train with their average over this many training batches (precise BN). For short runs from random weights, where Keras's slow moving averages (momentum 0.99/0.999) still describe the initial weights; absent: Keras's moving averages",
+    },
+    sampling: {
+      type: "object",
+      additionalProperties: false,
+      required: ["balance_by"],
+      description:
+        "Balance the training batches over the values of an item attribute (e.g. `kind` from load's `name_attributes`): each batch slot picks a value with probability proportional to its weight (equal by default), then that value's next item from a seeded shuffle, reshuffled when used up, so small groups repeat and large ones are subsampled. An epoch keeps its number of steps; validation is not resampled; `shuffle` does not apply. Absent: every training item once per epoch",
+      properties: {
+        balance_by: { type: "string", minLength: 1, description: "The attribute whose values form the groups; every training item must have it" },
+        weights: {
+          type: "object",
+          additionalProperties: { type: "number", exclusiveMinimum: 0 },
+          minProperties: 1,
+          description: "Relative share of the draws per value, e.g. { webcam: 2, unityeyes: 1 }; when given, every value the training items have needs a weight, and no other value may be named",
+        },
+      },
     },
   },
 } as const;

@@ -1,12 +1,13 @@
 /**
  * The `finetune` stage in a run report: per-epoch curves from `history.csv` (training
  * and validation loss with the best epoch marked, validation Dice, precision and
- * recall at 0.5, the learning rate on a log scale).
+ * recall at 0.5, the learning rate on a log scale), and with `sampling`, the groups the
+ * batches were balanced over.
  */
-import type { ChartMarker, ReportSection } from "../../pipeline/report-section.js";
-import type { StageReportContext } from "../../pipeline/stage.js";
+import type { ChartMarker, ReportSection, ReportTable, TableCell } from "../../pipeline/report-section.js";
+import type { Metrics, StageReportContext } from "../../pipeline/stage.js";
 import { CsvTable } from "../report/csv-table.js";
-import { FINETUNE_OUTPUTS } from "./finetune-params.js";
+import { BALANCE_METRICS, FINETUNE_OUTPUTS } from "./finetune-params.js";
 
 export async function finetuneReport(ctx: StageReportContext): Promise<ReportSection[]> {
   const file = ctx.outputs[FINETUNE_OUTPUTS.history];
@@ -62,7 +63,24 @@ export async function finetuneReport(ctx: StageReportContext): Promise<ReportSec
           y: { label: "learning rate", scale: lrScale, ...(lrScale === "linear" ? { min: 0 } : {}) },
           series: [{ label: "learning rate", x: epochs, y: lr }],
         },
+        ...balanceTable(ctx.metrics),
       ],
     },
   ];
+}
+
+/** The groups of a balanced run (from its metrics, see BALANCE_METRICS); none for an unbalanced one. */
+function balanceTable(metrics: Metrics): ReportTable[] {
+  const by = metrics[BALANCE_METRICS.by];
+  if (typeof by !== "string") return [];
+  const rows = Object.keys(metrics)
+    .filter((key) => key.startsWith(BALANCE_METRICS.share))
+    .map((key) => key.slice(BALANCE_METRICS.share.length))
+    .sort()
+    .map((value) => [value, numberOrNull(metrics[`${BALANCE_METRICS.items}${value}`]), numberOrNull(metrics[`${BALANCE_METRICS.share}${value}`])]);
+  return [{ kind: "table", title: `Training batches balanced by "${by}"`, columns: [by, "training items", "share of the draws"], rows }];
+}
+
+function numberOrNull(value: Metrics[string] | undefined): TableCell {
+  return typeof value === "number" ? value : null;
 }

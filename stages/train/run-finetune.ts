@@ -17,6 +17,7 @@ import { layersModelWeights, loadLayersModelFolder, loadModelFolder, saveModelFo
 import { buildMuNet, encoderLayerNames, resolveMuNetArgs, type Alpha } from "../model/mu-net.js";
 import { backendEnvironment, initBackend, type BackendInfo, type BackendRequest } from "../runtime/backend.js";
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
+import { balanceMetrics, balancePlan, balancedEpochOrder, describeBalance, SamplingError, type BalancePlan } from "./balanced-order.js";
 import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune-params.js";
 import { batchTooLargeMessage, emptyValMessage } from "./finetune-preflight.js";
 import {
@@ -62,6 +63,8 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   // Never replaced by the training split: best_val_* would then describe training data.
   if (val.count === 0) throw new Error(`finetune: ${emptyValMessage("the val split of the tensors")}`);
   ctx.log(`data: ${train.count} training items${limited}, ${val.count} validation items, ${size}x${size}`);
+  // Checked before the backend and the model: a bad `sampling` fails before any training.
+  const balance = balanceOf(ctx, train);
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "train", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail}), ${backend.threads} thread(s)`);
@@ -95,6 +98,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
           batchSize: params.batch_size,
           shuffle: params.shuffle,
           seed: ctx.seed,
+          order: balance === null ? undefined : (epoch) => balancedEpochOrder(balance, train.count, ctx.seed, epoch),
           reduceLr: params.reduce_lr,
           earlyStopping: params.early_stopping,
           recomputeBatchNormBatches: params.recompute_bn_stats ?? 0,
@@ -112,7 +116,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
       throw error;
     }
 
-    const metrics = metricsOf(state, backend, freeze);
+    const metrics = { ...metricsOf(state, backend, freeze), ...(balance === null ? {} : balanceMetrics(balance)) };
     await writeOutputs(ctx, state, checkpoints, model, architecture, metrics);
     return { metrics, environment: backendEnvironment(backend) };
   } finally {
@@ -120,6 +124,22 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** The groups of `params.sampling` over the training items (logged once), or null without it. */
+function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData): BalancePlan | null {
+  const sampling = ctx.params.sampling;
+  if (sampling === undefined) return null;
+  let plan: BalancePlan;
+  try {
+    plan = balancePlan(train.items, sampling);
+  } catch (error) {
+    if (error instanceof SamplingError) throw new Error(`finetune: ${error.message}`);
+    throw error;
+  }
+  ctx.log(describeBalance(plan, train.count));
+  if (!ctx.params.shuffle) ctx.log("note: shuffle: false does not apply with sampling (the balanced draws are seeded by the seed and the epoch)");
+  return plan;
 }
 
 /** Builds the model at the tensors' size: from the upstream model's weights, or new with the chosen encoder weights. */

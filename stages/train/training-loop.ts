@@ -45,6 +45,11 @@ export interface TrainingSetup {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly seed: number;
+  /**
+   * The positions of the training items drawn in `epoch` (balanced sampling), cut into
+   * batches as they come; absent: each item once, by `epochOrder`.
+   */
+  readonly order?: (epoch: number) => number[];
   readonly reduceLr: ReduceLrParams;
   readonly earlyStopping: EarlyStoppingParams;
   /** Training batches whose statistics replace the BatchNorm moving averages before each evaluation; 0 keeps Keras's averages. */
@@ -87,7 +92,8 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
     const epochStart = performance.now();
     const lr = state.lr;
     optimizer.setLearningRate(lr);
-    const batches = batchPositions(epochOrder(train.count, setup.seed, epoch, setup.shuffle), batchSize);
+    const order = setup.order?.(epoch) ?? epochOrder(train.count, setup.seed, epoch, setup.shuffle);
+    const batches = batchPositions(order, batchSize);
     let lossSum: tf.Scalar = tf.scalar(0);
     let lastLoss = Number.NaN;
     let seen = 0;

@@ -69,6 +69,8 @@ export function brightPixelsSample(size: number, seed: number): { image: Uint8Ar
 export interface ShardSpec {
   readonly size: number;
   readonly counts: Partial<Record<Split, number>>;
+  /** Each item's attributes by its split and its place in that split (default none). */
+  readonly attributes?: (split: Split, index: number) => Record<string, string>;
 }
 
 /** Writes a `tensors` folder like the resize stage's, with `brightPixelsSample` items. */
@@ -78,6 +80,7 @@ export async function writeTensorFixture(dir: string, spec: ShardSpec): Promise<
   let seed = 1;
   for (const split of ["train", "val", "test"] as const) {
     const count = spec.counts[split] ?? 0;
+    let index = 0;
     for (const rows of writer.plan(count)) {
       const shard = writer.startShard(split, rows);
       const infos: TensorItemInfo[] = [];
@@ -93,7 +96,7 @@ export async function writeTensorFixture(dir: string, spec: ShardSpec): Promise<
           originalWidth: spec.size,
           originalHeight: spec.size,
           subject: `s${seed}`,
-          attributes: {},
+          attributes: spec.attributes?.(split, index++) ?? {},
           transform: null,
           augmentOf: null,
         });
