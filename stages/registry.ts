@@ -3,6 +3,7 @@ import { makeRegistry, type StageRegistry } from "../pipeline/registry.js";
 import type { StageType } from "../pipeline/stage.js";
 import { flipAugmentStage } from "./data/flip-augment.js";
 import { loadStage } from "./data/load.js";
+import { mergeStage } from "./data/merge.js";
 import { resizeStage } from "./data/resize.js";
 import { evaluateStage } from "./eval/evaluate.js";
 import { exportStage } from "./export/export-stage.js";
@@ -11,7 +12,7 @@ import { thresholdStage } from "./predict/threshold.js";
 import { RUNTIME_CHOICES } from "./runtime/backend-names.js";
 import { finetuneStage } from "./train/finetune.js";
 
-export const builtinStageTypes: readonly StageType[] = [loadStage, flipAugmentStage, resizeStage, finetuneStage, thresholdStage, predictStage, evaluateStage, exportStage];
+export const builtinStageTypes: readonly StageType[] = [loadStage, mergeStage, flipAugmentStage, resizeStage, finetuneStage, thresholdStage, predictStage, evaluateStage, exportStage];
 
 /** The built-in stage types (and `extra` ones, e.g. plugins') with the runtime's backend choices. */
 export function builtinRegistry(extra: readonly StageType[] = []): StageRegistry {

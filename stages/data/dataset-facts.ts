@@ -4,7 +4,7 @@
  * each split has, how the dataset was split and by which stage.
  *
  * `load` publishes them from its metrics once it has run, `flip-augment` adds its
- * mirrored copies, `resize` passes them on; `finetune`, `threshold` and `predict` check
+ * mirrored copies, `merge` the items of its second dataset, `resize` passes them on; `finetune`, `threshold` and `predict` check
  * them (each in its own module) with the messages made here.
  */
 import type { Facts, PreflightProblem } from "../../pipeline/stage.js";

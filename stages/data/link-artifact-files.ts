@@ -15,10 +15,22 @@ export function isArtifactFile(ref: StoredPath): boolean {
   return ref.base === undefined && !path.isAbsolute(ref.path) && !ref.path.startsWith("../");
 }
 
-/** Hard-links (else copies) each artifact file of `items` from `fromDir` to the same relative path under `toDir`. */
-export async function linkArtifactFiles(items: readonly { readonly image: StoredPath; readonly mask: StoredPath }[], fromDir: string, toDir: string): Promise<void> {
-  const files = new Set(items.flatMap((item) => [item.image, item.mask]).filter(isArtifactFile).map((ref) => ref.path));
-  for (const file of files) await linkOrCopy(path.join(fromDir, ...file.split("/")), path.join(toDir, ...file.split("/")));
+/**
+ * Hard-links (else copies) each artifact file of `items` from `fromDir` to `toDir`, at
+ * the same relative path or at the one `rename` gives (merge prefixes them).
+ */
+export async function linkArtifactFiles(
+  items: readonly { readonly image: StoredPath; readonly mask: StoredPath }[],
+  fromDir: string,
+  toDir: string,
+  rename: (file: string) => string = (file) => file,
+): Promise<void> {
+  for (const file of artifactFilePaths(items)) await linkOrCopy(path.join(fromDir, ...file.split("/")), path.join(toDir, ...rename(file).split("/")));
+}
+
+/** The relative paths of the artifact files `items` refer to, each once. */
+export function artifactFilePaths(items: readonly { readonly image: StoredPath; readonly mask: StoredPath }[]): Set<string> {
+  return new Set(items.flatMap((item) => [item.image, item.mask]).filter(isArtifactFile).map((ref) => ref.path));
 }
 
 /** A hard link costs nothing on the store's own disk; another file system needs a copy. */
