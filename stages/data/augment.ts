@@ -59,8 +59,9 @@ export const augmentStage = defineStageType<AugmentParams>({
       metrics: {
         items_before: input.items.length,
         items_after: output.items.length,
-        // Where to look, for `mu-pipe show` (relative to the run folder).
-        preview: preview === null ? null : `artifacts/${ctx.stageId}/${PREVIEW_FILE}`,
+        // For `mu-pipe show`: the file in the stage's artifact folder (not a run path:
+        // the result may be reused under another stage id).
+        preview: preview === null ? null : PREVIEW_FILE,
       },
     };
   },
