@@ -72,6 +72,19 @@ describe("augmentPixels", () => {
     expect([...augmentPixels(grey, mask, 2, { ...IDENTITY, gamma: 2 }).image]).toEqual(new Array(12).fill(Math.round(255 * (100 / 255) ** 2)));
   });
 
+  it("blurs a lone bright pixel into a symmetric spot that keeps its total", () => {
+    const { image, mask } = onePixel(9, 4, 4);
+    image.fill(0);
+    image.set([240, 240, 240], (4 * 9 + 4) * 3);
+    const out = augmentPixels(image, mask, 9, { ...IDENTITY, blur: 1 });
+    const red = (x: number, y: number): number => out.image[(y * 9 + x) * 3]!;
+    expect(red(4, 4)).toBeLessThan(240);
+    expect([red(3, 4), red(4, 3), red(5, 4)]).toEqual([red(4, 5), red(4, 5), red(4, 5)]);
+    expect(red(3, 4)).toBeGreaterThan(red(3, 3));
+    const total = out.image.filter((_, i) => i % 3 === 0).reduce((a, b) => a + b, 0);
+    expect(Math.abs(total - 240)).toBeLessThanOrEqual(12); // rounding of each of the 81 pixels
+  });
+
   it("adds the same noise for the same seed and other noise for another", () => {
     const image = new Uint8Array(8 * 8 * 3).fill(128);
     const mask = new Uint8Array(64);

@@ -15,7 +15,7 @@ import { resizeStage, type ResizeParams } from "../../stages/data/resize.js";
 import { openTensorShards } from "../../stages/data/tensor-shards.js";
 import { builtinRegistry } from "../../stages/registry.js";
 import { DEFAULT_PARAMS } from "./augment-fixtures.js";
-import { TempDirs, context, item, patternPixels, runStage, writeDataset, writeMaskPng, writePng } from "./resize-fixtures.js";
+import { TempDirs, context, item, mirrorRows, patternPixels, runStage, writeDataset, writeMaskPng, writePng } from "./resize-fixtures.js";
 
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
@@ -132,7 +132,8 @@ describe("augment", () => {
 
   it("has resize render each copy as the drawn values say, the mask moving with the image", async () => {
     const geometricOnly: Partial<AugmentParams> = { rotate: 40, scale: [0.8, 1.3], translate: 0.15, brightness: 0, contrast: 0, gamma: null, hue: 0, saturation: 0, blur: 0, noise: 0, jpeg: 0 };
-    const { out, manifest } = await augment(await threeItemDataset(), { ...geometricOnly, copies: 3 });
+    const mirrored = item("a_fliph", "train", "images/a.png", "masks/a.png", { transform: { flip: "horizontal" }, augmentOf: "a" });
+    const { out, manifest } = await augment(await threeItemDataset(["a", "b", "c"], [mirrored]), { ...geometricOnly, copies: 3 });
     const tensorsOut = await temp.make();
     const params: ResizeParams = { size: SIZE, kernel: "lanczos3", mask_threshold: 0.5 };
     await runStage(resizeStage, context(params, { dataset: path.join(out, "dataset") }, tensorsOut));
@@ -156,6 +157,13 @@ describe("augment", () => {
       for (let i = 0; i < copy.mask.length; i++) if ((copy.image[i * 3]! > 127) === (copy.mask[i] === 1)) agree++;
       expect(agree / copy.mask.length).toBeGreaterThan(0.97);
     }
+    // A mirrored copy's copies: the flip first, then the augmentation.
+    const flipped = await shards.readItem("a_fliph_aug1");
+    const drawn = flipped.item.transform?.augment;
+    expect(flipped.item.transform).toMatchObject({ flip: "horizontal" });
+    const expected = augmentPixels(mirrorRows(original.image, SIZE, SIZE, 3), mirrorRows(original.mask, SIZE, SIZE, 1), SIZE, drawn!);
+    expect(flipped.image).toEqual(expected.image);
+    expect(flipped.mask).toEqual(expected.mask);
   });
 
   it("changes the pixels with the default photometric ops and keeps masks 0/1", async () => {
