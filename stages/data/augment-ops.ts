@@ -103,8 +103,20 @@ function stretchContrast(rgb: Float32Array, factor: number): void {
   for (let i = 0; i < rgb.length; i++) rgb[i] = clamp(mean + (rgb[i]! - mean) * factor);
 }
 
+/** Points the gamma curve is tabulated at over 0..255 (a power per value would cost more than every other op). */
+const GAMMA_STEPS = 4096;
+
+/** 255 * (v / 255) ^ gamma, interpolated linearly in a table (off by well under 1/10 of a level). */
 function applyGamma(rgb: Float32Array, gamma: number): void {
-  for (let i = 0; i < rgb.length; i++) rgb[i] = 255 * (rgb[i]! / 255) ** gamma;
+  const table = new Float32Array(GAMMA_STEPS + 1);
+  for (let i = 0; i <= GAMMA_STEPS; i++) table[i] = 255 * (i / GAMMA_STEPS) ** gamma;
+  const scale = GAMMA_STEPS / 255;
+  for (let i = 0; i < rgb.length; i++) {
+    const at = rgb[i]! * scale;
+    const low = Math.min(GAMMA_STEPS - 1, Math.floor(at));
+    const t = at - low;
+    rgb[i] = table[low]! * (1 - t) + table[low + 1]! * t;
+  }
 }
 
 /** The CSS `hue-rotate` matrix: a rotation about the grey axis that keeps luminance. */
@@ -133,31 +145,50 @@ function scaleSaturation(rgb: Float32Array, factor: number): void {
   }
 }
 
-/** Separable Gaussian (radius 3 sigma), edges repeated. */
+/** Separable Gaussian (radius 3 sigma), edges repeated: along rows, then along columns. */
 export function gaussianBlur(rgb: Float32Array, size: number, sigma: number): void {
   const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = new Float64Array(2 * radius + 1);
+  const kernel = new Float32Array(2 * radius + 1);
   let total = 0;
   for (let i = -radius; i <= radius; i++) total += kernel[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
   for (let i = 0; i < kernel.length; i++) kernel[i] = kernel[i]! / total;
-  const line = new Float64Array(size * 3);
-  const pass = (index: (outer: number, inner: number) => number): void => {
-    for (let outer = 0; outer < size; outer++) {
-      for (let inner = 0; inner < size; inner++) {
-        for (let c = 0; c < 3; c++) {
-          let sum = 0;
-          for (let k = -radius; k <= radius; k++) {
-            const at = Math.min(size - 1, Math.max(0, inner + k));
-            sum += kernel[k + radius]! * rgb[index(outer, at) + c]!;
-          }
-          line[inner * 3 + c] = sum;
-        }
+  // Pixel offsets of each tap for every position along a line, the edge repeated.
+  const taps = new Int32Array(size * kernel.length);
+  for (let p = 0; p < size; p++) {
+    for (let k = -radius; k <= radius; k++) taps[p * kernel.length + k + radius] = Math.min(size - 1, Math.max(0, p + k));
+  }
+  const line = new Float32Array(size * 3);
+  blurLines(rgb, size, kernel, taps, line, 3, size * 3); // rows: pixels 3 apart, rows size * 3 apart
+  blurLines(rgb, size, kernel, taps, line, size * 3, 3); // columns
+}
+
+/** Blurs every line: pixel p of line `l` is at `l * lineStride + p * pixelStride`. */
+function blurLines(rgb: Float32Array, size: number, kernel: Float32Array, taps: Int32Array, line: Float32Array, pixelStride: number, lineStride: number): void {
+  const width = kernel.length;
+  for (let l = 0; l < size; l++) {
+    const start = l * lineStride;
+    for (let p = 0; p < size; p++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < width; k++) {
+        const at = start + taps[p * width + k]! * pixelStride;
+        const w = kernel[k]!;
+        r += w * rgb[at]!;
+        g += w * rgb[at + 1]!;
+        b += w * rgb[at + 2]!;
       }
-      for (let inner = 0; inner < size; inner++) for (let c = 0; c < 3; c++) rgb[index(outer, inner) + c] = line[inner * 3 + c]!;
+      line[p * 3] = r;
+      line[p * 3 + 1] = g;
+      line[p * 3 + 2] = b;
     }
-  };
-  pass((y, x) => (y * size + x) * 3); // along rows
-  pass((x, y) => (y * size + x) * 3); // along columns
+    for (let p = 0; p < size; p++) {
+      const at = start + p * pixelStride;
+      rgb[at] = line[p * 3]!;
+      rgb[at + 1] = line[p * 3 + 1]!;
+      rgb[at + 2] = line[p * 3 + 2]!;
+    }
+  }
 }
 
 /** Adds N(0, std^2) to every channel value, from the seeded generator (Box-Muller). */
