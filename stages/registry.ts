@@ -1,6 +1,7 @@
 /** Every built-in stage type. Modules here stay cheap to import (heavy code loads inside `run`). */
 import { makeRegistry, type StageRegistry } from "../pipeline/registry.js";
 import type { StageType } from "../pipeline/stage.js";
+import { augmentStage } from "./data/augment.js";
 import { flipAugmentStage } from "./data/flip-augment.js";
 import { loadStage } from "./data/load.js";
 import { mergeStage } from "./data/merge.js";
@@ -12,7 +13,18 @@ import { thresholdStage } from "./predict/threshold.js";
 import { RUNTIME_CHOICES } from "./runtime/backend-names.js";
 import { finetuneStage } from "./train/finetune.js";
 
-export const builtinStageTypes: readonly StageType[] = [loadStage, mergeStage, flipAugmentStage, resizeStage, finetuneStage, thresholdStage, predictStage, evaluateStage, exportStage];
+export const builtinStageTypes: readonly StageType[] = [
+  loadStage,
+  mergeStage,
+  flipAugmentStage,
+  augmentStage,
+  resizeStage,
+  finetuneStage,
+  thresholdStage,
+  predictStage,
+  evaluateStage,
+  exportStage,
+];
 
 /** The built-in stage types (and `extra` ones, e.g. plugins') with the runtime's backend choices. */
 export function builtinRegistry(extra: readonly StageType[] = []): StageRegistry {

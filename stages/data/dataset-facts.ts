@@ -3,8 +3,9 @@
  * stages that read a split can check it before anything expensive runs: how many items
  * each split has, how the dataset was split and by which stage.
  *
- * `load` publishes them from its metrics once it has run, `flip-augment` adds its
- * mirrored copies, `merge` the items of its second dataset, `resize` passes them on; `finetune`, `threshold` and `predict` check
+ * `load` publishes them from its metrics once it has run, `flip-augment` and `augment`
+ * add their copies, `merge` the items of its second dataset, `resize` passes them on;
+ * `finetune`, `threshold` and `predict` check
  * them (each in its own module) with the messages made here.
  */
 import type { Facts, PreflightProblem } from "../../pipeline/stage.js";
@@ -18,7 +19,7 @@ export interface DatasetFacts {
   readonly stage: string;
   /** Original items per split. */
   readonly originals: Readonly<Record<Split, number>>;
-  /** Mirrored copies per split (flip-augment). */
+  /** Augmented copies per split (flip-augment, augment). */
   readonly copies: Readonly<Record<Split, number>>;
   readonly subjects: number | null;
   readonly splitBy: "subject" | "image" | "file" | null;

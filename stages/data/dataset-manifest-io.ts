@@ -1,6 +1,6 @@
 /**
  * Reading and writing the dataset manifest (`<dataset>/manifest.json`) for the stages
- * that consume a `dataset` artifact (flip-augment, resize). The format itself is
+ * that consume a `dataset` artifact (flip-augment, augment, resize). The format itself is
  * defined in dataset-manifest.ts.
  */
 import { readFile, writeFile, mkdir } from "node:fs/promises";

@@ -1,5 +1,5 @@
 /**
- * The dataset manifest that `load` writes and `flip-augment` and `resize` read.
+ * The dataset manifest that `load` writes and `flip-augment`, `augment` and `resize` read.
  *
  * No path in it is absolute, so an artifact stays valid when the project (with its
  * store) is moved, copied, or mounted at another path on a cluster node: a user's file
@@ -60,8 +60,53 @@ export interface FileRef extends StoredPath {
   readonly height: number;
 }
 
-/** A geometric transform applied when the item is materialised (by `resize`). */
-export type ItemTransform = { readonly flip: "horizontal" | "vertical" };
+export type Flip = "horizontal" | "vertical";
+
+/**
+ * One augmentation's concrete values, drawn once by the `augment` stage (so the item
+ * means the same pixels wherever it is materialised) and applied by `resize` after the
+ * stretch to size x size and after any flip. stages/data/augment-ops.ts applies them,
+ * in this order: the geometric warp, then the photometric ops on the image only.
+ */
+export interface Augmentation {
+  /** Rotation about the centre in degrees, clockwise as seen (image y points down); 0: none. */
+  readonly rotate: number;
+  /** Zoom about the centre: 1.2 shows the middle 1/1.2 of the side (a crop), 0.85 shrinks with black around. */
+  readonly scale: number;
+  /** Shift of the content as a fraction of the side (+x right, +y down). */
+  readonly tx: number;
+  readonly ty: number;
+  /** Pixel values times this. */
+  readonly brightness: number;
+  /** Distance from the image's mean grey times this. */
+  readonly contrast: number;
+  /** 255 * (v / 255) ^ gamma per channel. */
+  readonly gamma: number;
+  /** Hue rotation in degrees (the CSS `hue-rotate` matrix: keeps luminance). */
+  readonly hue: number;
+  /** Distance from each pixel's luminance times this (0 would be grey). */
+  readonly saturation: number;
+  /** Gaussian blur sigma in pixels of the size x size image; null: no blur. */
+  readonly blur: number | null;
+  /** Std of Gaussian noise added per channel (0..255 units); 0: none. */
+  readonly noise: number;
+  /** Seed of the noise (mulberry32, stages/data/split.ts `makeRandom`). */
+  readonly noiseSeed: number;
+  /** JPEG quality of a round trip through sharp's encoder; null: none. */
+  readonly jpeg: number | null;
+}
+
+/**
+ * What `resize` applies to an item after stretching its files to size x size: the flip
+ * first, then the augmentation. Manifests written before `augment` existed hold
+ * `{ flip }` only, which means what it always meant.
+ */
+export interface ItemTransform {
+  /** horizontal mirrors left-right, vertical top-bottom (flip-augment). */
+  readonly flip?: Flip;
+  /** Drawn by the `augment` stage. */
+  readonly augment?: Augmentation;
+}
 
 export interface DatasetItem {
   /** Unique within the manifest; also the base of output file names (SSBC naming). */

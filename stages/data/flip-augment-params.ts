@@ -1,9 +1,9 @@
 /**
  * The flip-augment stage's params and schema: a leaf module (see resize-params.ts).
  */
-import type { ItemTransform, Split } from "./dataset-manifest.js";
+import type { Flip, Split } from "./dataset-manifest.js";
 
-export type Flip = ItemTransform["flip"];
+export type { Flip } from "./dataset-manifest.js";
 
 export interface FlipAugmentParams {
   /** Splits whose items get mirrored copies; the others pass through untouched. */

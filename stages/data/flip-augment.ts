@@ -28,8 +28,8 @@ export function flippedId(id: string, flip: Flip): string {
 }
 
 /**
- * The pure part of the stage: the output manifest, whose paths are the input's. Items that already carry a transform (augmented
- * upstream) are not mirrored again, since one item holds one transform.
+ * The pure part of the stage: the output manifest, whose paths are the input's. Items that already carry a transform (a flip, or
+ * an augmentation: put flip-augment before augment, which augments mirrored items too) are not mirrored again.
  */
 export function addFlips(input: DatasetManifest, params: FlipAugmentParams): DatasetManifest {
   const splits = new Set(params.splits);

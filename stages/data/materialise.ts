@@ -4,19 +4,22 @@
  * Imports sharp (through masks.ts too), so only `resize.run` loads this module.
  *
  * Order of operations, all in the frame a person sees the photo in:
- *   EXIF orientation -> stretch to size x size -> the item's transform (flip).
+ *   EXIF orientation -> stretch to size x size -> the item's transform: its flip, then
+ *   its augmentation (geometric warp, photometric ops; see augment-ops.ts).
  * The aspect ratio is not kept (as the original MU-Net does); the original size is
  * returned so predictions can be scaled back.
  *
  * A flip commutes with the stretch: sharp's `flop()`/`flip()` before `resize` give the
  * same bytes as mirroring the resized result (the resize tests check this). So a
- * source shared by an original and its mirrored copies is decoded and resized once,
- * and each item gets a mirrored copy of the result.
+ * source shared by an original and its mirrored or augmented copies is decoded and
+ * resized once, and each item gets its transformed copy of the result. (The
+ * augmentation is defined on the resized pixels, so it is the same at any source size.)
  */
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 
 import type { ItemTransform, MaskEncoding } from "./dataset-manifest.js";
+import { augmentPixels } from "./augment-ops.js";
 import { InputFileError } from "./input-problems.js";
 import { decodeScleraMask } from "./masks.js";
 
@@ -63,8 +66,39 @@ export async function materialiseSource(files: SourceFiles, options: Materialise
 }
 
 /**
- * Copies `source` (size x size x channels) into `out`, mirrored as `transform` says:
+ * Fills one item's rows from its source's pixels: the flip, then the augmentation
+ * (augment-ops.ts, with the JPEG round trip through sharp), as the item's transform says.
+ */
+export async function materialiseItem(
+  pixels: Pick<SourcePixels, "image" | "mask">,
+  image: Uint8Array,
+  mask: Uint8Array,
+  size: number,
+  transform: ItemTransform | undefined,
+): Promise<void> {
+  copyTransformed(pixels.image, image, size, 3, transform);
+  copyTransformed(pixels.mask, mask, size, 1, transform);
+  const augmentation = transform?.augment;
+  if (augmentation === undefined) return;
+  const augmented = augmentPixels(image, mask, size, augmentation);
+  image.set(augmentation.jpeg === null ? augmented.image : await jpegRoundTrip(augmented.image, size, augmentation.jpeg));
+  mask.set(augmented.mask);
+}
+
+/** The pixels after encoding as JPEG at `quality` and decoding again (the artefacts of a compressed photo). */
+async function jpegRoundTrip(rgb: Uint8Array, size: number, quality: number): Promise<Uint8Array> {
+  const jpeg = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality }).toBuffer();
+  const { data, info } = await sharp(jpeg).raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new Error(`JPEG round trip gave ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
+  }
+  return data;
+}
+
+/**
+ * Copies `source` (size x size x channels) into `out`, mirrored as `transform.flip` says:
  * horizontal mirrors left-right (sharp's `flop`), vertical top-bottom (sharp's `flip`).
+ * Only the flip: an augmentation is materialiseItem's.
  */
 export function copyTransformed(
   source: Uint8Array,
@@ -74,7 +108,7 @@ export function copyTransformed(
   transform: ItemTransform | undefined,
 ): void {
   const row = size * channels;
-  if (transform === undefined) {
+  if (transform?.flip === undefined) {
     out.set(source);
   } else if (transform.flip === "vertical") {
     for (let y = 0; y < size; y++) out.set(source.subarray(y * row, (y + 1) * row), (size - 1 - y) * row);

@@ -1,12 +1,13 @@
 /**
  * `resize`: materialises a dataset as fixed-size uint8 tensors (see tensor-shards.ts):
  * every item's image stretched to size x size RGB and its mask to size x size 0/1,
- * with EXIF orientation and the item's transform applied.
+ * with EXIF orientation and the item's transform (flip, augmentation) applied.
  *
  * Items are processed a few at a time (sharp does the work on libuv threads) and
  * written shard by shard in manifest order, so the same input gives the same bytes.
- * Items of a shard that share their files (an original and its mirrored copies from
- * flip-augment) are decoded and resized once; each gets its mirrored copy.
+ * Items of a shard that share their files (an original and its mirrored or augmented
+ * copies from flip-augment and augment) are decoded and resized once; each gets its
+ * transformed copy.
  * Unusable files do not stop the work at once: the stage collects them all and
  * then fails naming them (5 at most, then "and N more").
  */
@@ -44,7 +45,7 @@ export const resizeStage = defineStageType<ResizeParams>({
     if (input === undefined) throw new Error("resize: input `dataset` is not connected");
     const datasetDir: string = input;
     const manifest = await readDatasetManifest(datasetDir);
-    const { copyTransformed, materialiseSource, MASK_KERNEL } = await import("./materialise.js");
+    const { materialiseItem, materialiseSource, MASK_KERNEL } = await import("./materialise.js");
     const options: MaterialiseOptions = {
       size: ctx.params.size,
       kernel: ctx.params.kernel,
@@ -72,7 +73,7 @@ export const resizeStage = defineStageType<ResizeParams>({
       }
     }
 
-    /** Decodes each group once and copies (mirrored as needed) into its rows; returns the rows' records. */
+    /** Decodes each group once and copies (transformed as needed) into its rows; returns the rows' records. */
     async function fillShard(
       shard: ShardInProgress,
       groups: readonly SourceGroup[],
@@ -84,8 +85,7 @@ export const resizeStage = defineStageType<ResizeParams>({
           const pixels = await materialiseSource(group.files, options);
           await carrySources(group.members[0]?.item);
           for (const { item, row } of group.members) {
-            copyTransformed(pixels.image, shard.image(row), options.size, 3, item.transform);
-            copyTransformed(pixels.mask, shard.mask(row), options.size, 1, item.transform);
+            await materialiseItem(pixels, shard.image(row), shard.mask(row), options.size, item.transform);
             infos[row] = {
               id: item.id,
               ...storedSources(item),
@@ -145,7 +145,7 @@ export const resizeStage = defineStageType<ResizeParams>({
 
 interface SourceGroup {
   readonly files: SourceFiles;
-  /** The items that use these files (an original and its mirrored copies) and their rows. */
+  /** The items that use these files (an original and its mirrored or augmented copies) and their rows. */
   readonly members: { readonly item: DatasetItem; readonly row: number }[];
 }
 

@@ -69,7 +69,11 @@ export interface TensorItem {
   readonly originalHeight: number;
   readonly subject: string | null;
   readonly attributes: Readonly<Record<string, string>>;
-  /** Applied before resizing, in the oriented image's frame; null for originals. */
+  /**
+   * What made the row from the source: the flip (which commutes with the resize) and
+   * the augmentation (applied to the resized pixels), in the oriented image's frame;
+   * null for originals.
+   */
   readonly transform: ItemTransform | null;
   readonly augmentOf: string | null;
 }

@@ -48,7 +48,7 @@ export function checkModelInputSize(model: tf.LayersModel, size: number, what: s
 export interface SplitInferOptions {
   readonly batchSize: number;
   readonly scaling: InputScaling;
-  /** Also predict flip-augmented copies (items with `augmentOf`); default: originals only. */
+  /** Also predict augmented copies (items with `augmentOf`: flip-augment, augment); default: originals only. */
   readonly includeAugmented?: boolean;
   readonly signal?: AbortSignal;
   /** After each batch: items done and the total. */

@@ -25,6 +25,6 @@ export const thresholdParamsSchema = {
     split: { enum: ["train", "val", "test"], default: "train", description: "Split whose pixels are pooled (the seed sweeps the training images)" },
     step: { type: "number", exclusiveMinimum: 0, maximum: 0.5, default: 0.01, description: "Spacing of the thresholds tried, from 0 to 1" },
     batch_size: { type: "integer", minimum: 1, default: 8, description: "Images per inference batch" },
-    include_augmented: { type: "boolean", default: false, description: "Also pool the flip-augmented copies (by default only original images count)" },
+    include_augmented: { type: "boolean", default: false, description: "Also pool the augmented copies (flip-augment, augment; by default only original images count)" },
   },
 } as const;

@@ -17,7 +17,7 @@ export interface SplitImages {
 }
 
 export interface SplitImageOptions {
-  /** Also take flip-augmented copies (training sees them; the test split has none). Default false. */
+  /** Also take augmented copies (flip-augment, augment: training sees them; the test split has none by default). Default false. */
   readonly includeAugmented?: boolean;
   /** At most this many, spread evenly over the split in manifest order. Default: all. */
   readonly limit?: number;
