@@ -44,6 +44,8 @@ export interface SamplingParams {
   readonly balance_by: string;
   /** Relative share of the draws per value; absent: an equal share each. */
   readonly weights?: Readonly<Record<string, number>>;
+  /** Items drawn per epoch; absent: one per training item. */
+  readonly draws?: number;
 }
 
 /**
@@ -169,6 +171,12 @@ export const finetuneParamsSchema = {
         "Balance the training batches over the values of an item attribute (e.g. `kind` from load's `name_attributes`): each batch slot picks a value with probability proportional to its weight (equal by default), then that value's next item from a seeded shuffle, reshuffled when used up, so small groups repeat and large ones are subsampled. An epoch keeps its number of steps; validation is not resampled; `shuffle` does not apply. Absent: every training item once per epoch",
       properties: {
         balance_by: { type: "string", minLength: 1, description: "The attribute whose values form the groups; every training item must have it" },
+        draws: {
+          type: "integer",
+          minimum: 1,
+          description:
+            "Items drawn per epoch (so steps = ceil(draws / batch_size)); absent: one per training item. Fixes an epoch's cost when augment copies or merged data make the pool larger: the pool is then sampled like on-the-fly augmentation",
+        },
         weights: {
           type: "object",
           additionalProperties: { type: "number", exclusiveMinimum: 0 },

@@ -65,6 +65,7 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   ctx.log(`data: ${train.count} training items${limited}, ${val.count} validation items, ${size}x${size}`);
   // Checked before the backend and the model: a bad `sampling` fails before any training.
   const balance = balanceOf(ctx, train);
+  const draws = drawsPerEpoch(ctx.params, train);
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "train", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail}), ${backend.threads} thread(s)`);
@@ -98,7 +99,8 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
           batchSize: params.batch_size,
           shuffle: params.shuffle,
           seed: ctx.seed,
-          order: balance === null ? undefined : (epoch) => balancedEpochOrder(balance, train.count, ctx.seed, epoch),
+          order: balance === null ? undefined : (epoch) => balancedEpochOrder(balance, draws, ctx.seed, epoch),
+          drawsPerEpoch: draws,
           reduceLr: params.reduce_lr,
           earlyStopping: params.early_stopping,
           recomputeBatchNormBatches: params.recompute_bn_stats ?? 0,
@@ -126,6 +128,11 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   }
 }
 
+/** Training items drawn per epoch: `sampling.draws` when given, else each training item once. */
+function drawsPerEpoch(params: FinetuneParams, train: SplitData): number {
+  return params.sampling?.draws ?? train.count;
+}
+
 /** The groups of `params.sampling` over the training items (logged once), or null without it. */
 function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData): BalancePlan | null {
   const sampling = ctx.params.sampling;
@@ -137,7 +144,7 @@ function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData): Balance
     if (error instanceof SamplingError) throw new Error(`finetune: ${error.message}`);
     throw error;
   }
-  ctx.log(describeBalance(plan, train.count));
+  ctx.log(describeBalance(plan, drawsPerEpoch(ctx.params, train)));
   if (!ctx.params.shuffle) ctx.log("note: shuffle: false does not apply with sampling (the balanced draws are seeded by the seed and the epoch)");
   return plan;
 }

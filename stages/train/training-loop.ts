@@ -50,6 +50,8 @@ export interface TrainingSetup {
    * batches as they come; absent: each item once, by `epochOrder`.
    */
   readonly order?: (epoch: number) => number[];
+  /** Items drawn per epoch when `order` is given (balanced sampling may fix it); default: every training item once. */
+  readonly drawsPerEpoch?: number;
   readonly reduceLr: ReduceLrParams;
   readonly earlyStopping: EarlyStoppingParams;
   /** Training batches whose statistics replace the BatchNorm moving averages before each evaluation; 0 keeps Keras's averages. */
@@ -84,7 +86,8 @@ export class NonFiniteLossError extends Error {
 /** Runs epochs `state.completedEpochs + 1 ..` and returns the final state. */
 export async function runTraining(setup: TrainingSetup, start: TrainingState): Promise<TrainingState> {
   const { model, optimizer, train, batchSize, epochs } = setup;
-  const batchesPerEpoch = Math.ceil(train.count / batchSize);
+  const drawsPerEpoch = setup.drawsPerEpoch ?? train.count;
+  const batchesPerEpoch = Math.ceil(drawsPerEpoch / batchSize);
   const totalBatches = batchesPerEpoch * epochs;
   let state = start;
 
@@ -158,7 +161,7 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
       recall: scores.recall,
       lr,
       seconds: (performance.now() - epochStart) / 1000,
-      images_per_second: train.count / Math.max(trainSeconds, 1e-9),
+      images_per_second: drawsPerEpoch / Math.max(trainSeconds, 1e-9),
     };
 
     const newBest = isNewBest(state.best?.loss ?? null, monitored);

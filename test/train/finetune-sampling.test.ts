@@ -85,6 +85,16 @@ describe("finetune sampling", () => {
     });
   });
 
+  test("draws fixes the epoch's size: 10 draws of batch 4 are 3 steps over the balanced order", async () => {
+    const sampling = { balance_by: "kind", draws: 10 };
+    const { batches, logs, outcome } = await trainedBatches({ sampling });
+    const items = (await openTensorShards(tensors)).manifest.items.filter((item) => item.split === "train");
+    const expected = balancedEpochOrder(balancePlan(items, sampling), 10, 42, 1);
+    expect(batches).toEqual([expected.slice(0, 4), expected.slice(4, 8), expected.slice(8)]);
+    expect(logs.some((line) => line.startsWith('sampling: balanced by "kind", 10 draws per epoch'))).toBe(true);
+    expect(outcome.metrics?.["epochs_run"]).toBe(1);
+  });
+
   test("an attribute some items lack fails before the backend and the model, naming it", async () => {
     const dirs = freshDirs();
     const t = testContext(tinyParams({ epochs: 1, sampling: { balance_by: "view" } }), { tensors }, dirs);
