@@ -19,7 +19,7 @@ export function batchTooLargeMessage(batchSize: number, items: number, detail: s
   return `batch_size ${batchSize} is larger than the training set (${items} items${detail}); lower batch_size to at most ${items}`;
 }
 
-/** MU-Net halves the image five times (MobileNetV2's strides), so its side must divide by 32. */
+/** The model builder (stages/model/mu-net.ts) takes square inputs whose side is a multiple of this. */
 export const SIZE_MULTIPLE = 32;
 
 /** Why `size` cannot be a MU-Net input, or null; names the nearest sizes that can. */
@@ -27,7 +27,7 @@ export function inputSizeMessage(size: number): string | null {
   if (size % SIZE_MULTIPLE === 0) return null;
   const below = Math.floor(size / SIZE_MULTIPLE) * SIZE_MULTIPLE;
   const nearest = [below, below + SIZE_MULTIPLE].filter((s) => s >= SIZE_MULTIPLE).join(" or ");
-  return `MU-Net takes square images whose side is a multiple of ${SIZE_MULTIPLE} (its encoder halves them five times), and the tensors are ${size}x${size}; use ${nearest}`;
+  return `MU-Net takes square images whose side is a multiple of ${SIZE_MULTIPLE}, and the tensors are ${size}x${size}; use ${nearest}`;
 }
 
 export function finetunePreflight({ stageId, params, inputs }: PreflightContext<FinetuneParams>): PreflightProblem[] {

@@ -235,7 +235,7 @@ describe("bad input", () => {
     const odd = await writeTensorFixture(await temp.make(), { size: 40, counts: { train: 4 } });
     const t = testContext(tinyParams({}), { tensors: odd }, freshDirs());
     await expect(runFinetune(t.ctx)).rejects.toThrow(
-      `finetune: MU-Net takes square images whose side is a multiple of 32 (its encoder halves them five times), and the tensors are 40x40; use 32 or 64 (${odd}); change the resize stage's params.size`,
+      `finetune: MU-Net takes square images whose side is a multiple of 32, and the tensors are 40x40; use 32 or 64 (${odd}); change the resize stage's params.size`,
     );
   });
 

@@ -48,7 +48,7 @@ afterAll(async () => {
 
 describe("the MU-Net input size rule", () => {
   it("names the nearest sizes that work", () => {
-    expect(inputSizeMessage(48)).toBe("MU-Net takes square images whose side is a multiple of 32 (its encoder halves them five times), and the tensors are 48x48; use 32 or 64");
+    expect(inputSizeMessage(48)).toBe("MU-Net takes square images whose side is a multiple of 32, and the tensors are 48x48; use 32 or 64");
     expect(inputSizeMessage(200)).toMatch(/the tensors are 200x200; use 192 or 224$/);
     for (const size of [32, 64, 224, 256, 288, 320]) expect(inputSizeMessage(size)).toBeNull();
   });
