@@ -13,12 +13,8 @@ export const whereParamSchema = {
   type: "object",
   minProperties: 1,
   propertyNames: { minLength: 1 },
-  additionalProperties: {
-    oneOf: [
-      { type: "string", minLength: 1 },
-      { type: "array", items: { type: "string", minLength: 1 }, minItems: 1, uniqueItems: true },
-    ],
-  },
+  // One schema for both forms (string keywords apply to strings, array ones to lists), so a wrong value gets one error.
+  additionalProperties: { type: ["string", "array"], minLength: 1, items: { type: "string", minLength: 1 }, minItems: 1, uniqueItems: true },
   description: "Pool only the items whose attributes have these values (attribute -> value or list of values), e.g. { kind: webcam }",
 } as const;
 
