@@ -4,7 +4,7 @@
  * and takes any group figure as --metric and --sort; `runs` accepts them too but keeps
  * its default columns.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,6 +111,14 @@ describe("breakdown groups in sweep and runs tables", () => {
     expect(Number(cells[0]?.[15])).toBeCloseTo(Math.SQRT2 / 10, 12);
     expect(cells[0]?.[16]).toBe("2");
     expect(Number(cells[1]?.[11])).toBeCloseTo(0.87, 12);
+  });
+
+  it("charts each group's pooled F1 on the sweep page", async () => {
+    const io = captureIO(cwd);
+    expect(await sweepCommand.run(["show", "--format", "html", "--out", "sweep.html"], io)).toBe(0);
+    const page = await readFile(path.join(cwd, "sweep.html"), "utf8");
+    expect(page).toContain('data-metric="evaluate.kind=webcam.pooled_f1"');
+    expect(page).toContain('data-chart="sweep/evaluate.kind=webcam.pooled_f1/stages.threshold.params.tta"');
   });
 
   it("takes a group figure as --metric and --sort", async () => {
