@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { MuPipeError } from "../../pipeline/failure.js";
 import { InputFileError } from "../../stages/data/input-problems.js";
+import { TTA_MODES, type Tta } from "../../stages/model/tta.js";
 import { FALLBACK_THRESHOLD, predictParamsSchema } from "../../stages/predict/predict-params.js";
 import { AUTO_BACKEND, BACKEND_REQUESTS, type BackendRequest } from "../../stages/runtime/backend-names.js";
 import { parseCommandArgs, requirePositionals } from "../args.js";
@@ -27,6 +28,8 @@ const usage = `usage: mu-pipe predict --model <run | model folder> <image or fol
   <image or folder>...   image files, or folders whose images (.jpg .png .bmp .tif .webp) are read
   --out <folder>         where Predictions/, Binarised/, predictions.json (and overlays/) go
   --threshold <t>        binarisation threshold in [0, 1] (default: the model's, else 0.5)
+  --tta <mode>           test-time augmentation: ${TTA_MODES.join(", ")} (default: what the model's
+                         threshold was chosen with; flip averages each image with its mirror)
   --overlays             also write overlays/<name>.jpg (prediction tinted over the photo)
   --batch-size <n>       images per inference batch (default: ${DEFAULTS.batch_size})
   --kernel <k>           resize kernel: ${KERNELS.join(", ")} (default ${DEFAULTS.kernel}; use the resize stage's)
@@ -37,6 +40,7 @@ const options = {
   model: { type: "string" },
   out: { type: "string" },
   threshold: { type: "string" },
+  tta: { type: "string" },
   overlays: { type: "boolean", default: false },
   "batch-size": { type: "string", default: String(DEFAULTS.batch_size) },
   kernel: { type: "string", default: DEFAULTS.kernel },
@@ -57,6 +61,7 @@ export const predictCommand: Command = {
     const batchSize = Number(values["batch-size"]);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw usageError(`--batch-size must be a positive integer, not ${values["batch-size"]}`);
     const kernel = oneOf(values.kernel, KERNELS, "--kernel");
+    const tta = values.tta === undefined ? undefined : oneOf(values.tta, TTA_MODES, "--tta");
     const backendName = oneOf(values.backend, BACKEND_REQUESTS, "--backend");
     const outDir = path.resolve(io.cwd, values.out);
 
@@ -64,7 +69,7 @@ export const predictCommand: Command = {
       otherwise: "train one with `mu-pipe run`, or pass --model <model folder>",
       onNote: (note) => io.err(`note: ${note}`),
     });
-    return predictImages({ choice, inputs, outDir, threshold, batchSize, kernel, backendName, overlays: values.overlays }, io);
+    return predictImages({ choice, inputs, outDir, threshold, tta, batchSize, kernel, backendName, overlays: values.overlays }, io);
   },
 };
 
@@ -73,6 +78,7 @@ interface PredictRequest {
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly threshold: number | undefined;
+  readonly tta: Tta | undefined;
   readonly batchSize: number;
   readonly kernel: (typeof KERNELS)[number];
   readonly backendName: BackendRequest;
@@ -109,14 +115,19 @@ async function predictImages(request: PredictRequest, io: CommandIO): Promise<nu
       submissionDir: request.outDir,
       overlaysDir: request.overlays ? path.join(request.outDir, "overlays") : null,
       threshold: { given: request.threshold },
+      tta: request.tta,
       backend: request.backendName,
       log: (message) => io.err(message),
-      onReady: ({ backend, threshold, thresholdSource }) => {
+      onReady: ({ backend, threshold, thresholdSource, tta }) => {
         if (thresholdSource === "fallback") {
           io.err(`note: ${request.choice.dir} has no swept threshold (no threshold stage ran); using ${FALLBACK_THRESHOLD}. Pass --threshold to choose one.`);
         }
         const from = thresholdSource === "given" ? " (--threshold)" : thresholdSource === "model" ? " (the model's)" : "";
-        io.err(`model: ${request.choice.description}; threshold ${threshold}${from}; backend ${backend.name}`);
+        if (tta.given && tta.recorded !== null && tta.recorded !== tta.tta) {
+          io.err(`warning: --tta ${tta.tta} differs from the TTA the model's threshold was chosen with (${tta.recorded})`);
+        }
+        const augmented = tta.tta === "flip" ? "; flip TTA" : "";
+        io.err(`model: ${request.choice.description}; threshold ${threshold}${from}${augmented}; backend ${backend.name}`);
       },
       onProgress: progressLines(io),
     });

@@ -10,7 +10,7 @@ import { findSweep, listSweeps, resolveSweep } from "../../pipeline/sweep/sweep-
 import { formatOption, parseCommandArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { relativePath } from "../output/format.js";
-import { pickHeadlineMetrics } from "../output/runs-table.js";
+import { pickGroupMetrics, pickHeadlineMetrics } from "../output/runs-table.js";
 import { buildSweepTable, renderSweepTable } from "../output/sweep-table.js";
 import { renderTable } from "../output/table.js";
 import type { RunSummary } from "../run-lookup.js";
@@ -23,7 +23,9 @@ const usage = `usage: mu-pipe sweep show [<sweep>] [options]
                                 an experiment name (its newest sweep), or one of its runs
   --runs-dir <dir>              where runs live (default: runs)
   --metric <stage.name>         a metric column (repeatable); default: up to three whose
-                                name contains f1, dice or loss
+                                name contains f1, dice or loss, then the pooled F1 of each
+                                breakdown group (evaluate.kind=webcam.pooled_f1, ...); other
+                                group figures: --metric evaluate.kind=webcam.f1
   --sort <stage.name>[:asc|desc] sort by this metric's mean, best first (default: the first
                                 metric; losses and errors ascending, others descending)
   --format table|md|csv|json|html  output format (default: table); html writes a page with
@@ -79,7 +81,7 @@ export async function showSweep(runsDir: string, query: string, values: ShowSwee
   const sweep = await resolveSweep(runsDir, query);
   const results = await readSweepResults(runsDir, sweep);
   const runs = results.runs.filter((r): r is RunSummary => r !== null);
-  const metrics = values.metric && values.metric.length > 0 ? [...values.metric] : pickHeadlineMetrics(runs);
+  const metrics = values.metric && values.metric.length > 0 ? [...values.metric] : [...pickHeadlineMetrics(runs), ...pickGroupMetrics(runs)];
   const sort = parseSort(values.sort, metrics);
   if (sort && !metrics.includes(sort.metric)) metrics.unshift(sort.metric);
   const table = buildSweepTable(results, metrics, sort);

@@ -9,8 +9,14 @@ import { renderTable, type Column } from "./table.js";
 /** Metric names that read as a model's quality, best first: the plain figure before its variants. */
 const HEADLINE = [/^f1$/i, /f1/i, /dice/i, /loss/i] as const;
 
-/** Spreads (`f1_std`) qualify a figure; they are not headlines themselves. */
-const NOT_HEADLINE = /_std$/i;
+/**
+ * Spreads (`f1_std`) qualify a figure; they are not headlines themselves. Nor are the
+ * figures of one breakdown group (`kind=webcam.f1`, see pickGroupMetrics).
+ */
+const NOT_HEADLINE = /_std$|=/i;
+
+/** A breakdown group's figure: `<attribute>=<value>.<figure>` (stages/eval/evaluate.ts). */
+const GROUP_METRIC = /^[^.=]+=.*\.([^.]+)$/;
 
 /**
  * Up to `max` flattened metric keys (`evaluate.f1`) worth a column: numeric metrics whose
@@ -40,6 +46,21 @@ export function pickHeadlineMetrics(runs: readonly RunSummary[], max = 3): strin
     .sort(([ka, a], [kb, b]) => b.count - a.count || a.rank - b.rank || b.position - a.position || ka.localeCompare(kb))
     .slice(0, max)
     .map(([key]) => key);
+}
+
+/**
+ * The flattened keys of one figure (`pooled_f1`) of every breakdown group the runs
+ * have (`evaluate.kind=unityeyes.pooled_f1`, `evaluate.kind=webcam.pooled_f1`), in
+ * the order they first appear: the columns that show each group apart.
+ */
+export function pickGroupMetrics(runs: readonly RunSummary[], figure = "pooled_f1"): string[] {
+  const keys = new Set<string>();
+  for (const run of runs) {
+    for (const [key, value] of flattenRunMetrics(run)) {
+      if (typeof value === "number" && GROUP_METRIC.exec(key.slice(key.indexOf(".") + 1))?.[1] === figure) keys.add(key);
+    }
+  }
+  return [...keys];
 }
 
 export function renderRunsTable(runs: readonly RunSummary[], metricKeys: readonly string[]): string {

@@ -121,6 +121,18 @@ export function emptySplitProblem(d: DatasetFacts, split: Split, need: string, o
   };
 }
 
+/** The side of the tensors a resize stage writes, and that stage (its `params.size` sets it), as facts. */
+export function tensorSizeFacts(stageId: string, size: number): Facts {
+  return { tensors_size: size, tensors_stage: stageId };
+}
+
+/** The tensors' side and the stage that sets it, or null when not known. */
+export function readTensorSize(facts: Facts | undefined): { size: number; stage: string } | null {
+  const size = facts?.["tensors_size"];
+  const stage = facts?.["tensors_stage"];
+  return typeof size === "number" && typeof stage === "string" ? { size, stage } : null;
+}
+
 /** A data stage's facts: its metrics, with the dataset facts of its input passed on (changed by `change`). */
 export function passDatasetFacts(input: Facts | undefined, metrics: Facts | null, change: (d: DatasetFacts) => DatasetFacts = (d) => d): Facts {
   const d = readDatasetFacts(input);

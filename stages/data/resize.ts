@@ -16,7 +16,7 @@ import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { resolveFileRef, type DatasetItem, type FileRef, type Split } from "./dataset-manifest.js";
-import { passDatasetFacts } from "./dataset-facts.js";
+import { passDatasetFacts, tensorSizeFacts } from "./dataset-facts.js";
 import { readDatasetManifest } from "./dataset-manifest-io.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
 import { isArtifactFile, linkOrCopy } from "./link-artifact-files.js";
@@ -38,7 +38,8 @@ export const resizeStage = defineStageType<ResizeParams>({
   paramsSchema: resizeParamsSchema,
   inputs: { dataset: { description: "A dataset folder with manifest.json" } },
   outputs: { [RESIZE_OUTPUTS.tensors]: { description: "uint8 image and mask shards per split, with manifest.json" } },
-  facts: ({ inputs, metrics }) => passDatasetFacts(inputs["dataset"], metrics),
+  // The size is known from the params before the stage runs, so finetune can check it early.
+  facts: ({ stageId, params, inputs, metrics }) => ({ ...passDatasetFacts(inputs["dataset"], metrics), ...tensorSizeFacts(stageId, params.size) }),
   async run(ctx: StageContext<ResizeParams>) {
     const started = performance.now();
     const input = ctx.inputs["dataset"];

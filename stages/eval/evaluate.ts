@@ -18,7 +18,8 @@ import type { EvaluationReport } from "./report.js";
 
 export const evaluateStage = defineStageType<EvaluateParams>({
   name: "evaluate",
-  version: 1,
+  // v2: metrics gain the headline figures of each breakdown group (`kind=webcam.f1`, ...).
+  version: 2,
   description: "Scores an SSBC-layout submission under the SSBC 2020 protocol (folds, pooled pixels, mean and std; breakdowns)",
   paramsSchema: evaluateParamsSchema,
   inputs: { submission: { description: "A submission folder: Predictions/, Binarised/, GroundTruth/, predictions.json" } },
@@ -59,11 +60,26 @@ export const evaluateStage = defineStageType<EvaluateParams>({
   },
 });
 
-/** The figures shown in `mu-pipe runs` and compared across runs; null where the submission lacks a part. */
+/**
+ * The figures shown in `mu-pipe runs` and compared across runs; null where the
+ * submission lacks a part. After the overall figures come those of each breakdown
+ * group, keyed `<attribute>=<value>.<figure>` (`kind=webcam.pooled_f1`), so a sweep
+ * over folds can average the real photos apart from the renders.
+ */
 export function headlineMetrics(report: EvaluationReport): Metrics {
   const summary = report.overall.summary;
   const mean = (figure: FoldFigure): number | null => round(summary?.[figure]?.mean);
   const std = (figure: FoldFigure): number | null => round(summary?.[figure]?.std);
+  const groups: Metrics = {};
+  for (const { attribute, groups: values } of report.breakdowns) {
+    for (const { value, scores } of values) {
+      const key = groupMetricPrefix(attribute, value);
+      groups[`${key}.f1`] = round(scores.summary?.f1?.mean);
+      groups[`${key}.f1_std`] = round(scores.summary?.f1?.std);
+      groups[`${key}.pooled_f1`] = round(scores.pooled.binarised?.f1);
+      groups[`${key}.images`] = scores.images;
+    }
+  }
   return {
     f1: mean("f1"),
     f1_std: std("f1"),
@@ -77,7 +93,13 @@ export function headlineMetrics(report: EvaluationReport): Metrics {
     pr_auc: mean("pr_auc"),
     pooled_f1: round(report.overall.pooled.binarised?.f1),
     images: report.images,
+    ...groups,
   };
+}
+
+/** `kind=webcam`: the start of a breakdown group's metric keys. */
+export function groupMetricPrefix(attribute: string, value: string): string {
+  return `${attribute}=${value}`;
 }
 
 function round(value: number | undefined): number | null {

@@ -9,6 +9,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { KerasWeights } from "./keras-h5.js";
 import { INPUT_SCALINGS, type InputScaling } from "./input-scaling.js";
+import { TTA_MODES, isTta, type Tta } from "./tta.js";
 
 import { METADATA_JSON, MODEL_JSON, WEIGHTS_BIN } from "./model-files.js";
 
@@ -28,6 +29,11 @@ export interface ModelMetadata {
   inputScaling: InputScaling;
   /** Binarisation threshold chosen for the model, or null if none was chosen yet. */
   threshold: number | null;
+  /**
+   * The test-time augmentation the threshold was chosen with (tta.ts); predicting
+   * follows it unless told otherwise. Absent: none was asked for (no TTA).
+   */
+  tta?: Tta;
   /** What wrote the folder, e.g. "mu-pipe 0.1.0". */
   createdBy: string;
 }
@@ -167,6 +173,7 @@ export function metadataProblem(value: unknown): string | undefined {
   if (m.threshold !== null && (typeof m.threshold !== "number" || !(m.threshold >= 0 && m.threshold <= 1))) {
     return `threshold must be a number in [0, 1] or null, got ${JSON.stringify(m.threshold)}`;
   }
+  if (m.tta !== undefined && !isTta(m.tta)) return `tta must be one of ${TTA_MODES.join(", ")} when present, got ${JSON.stringify(m.tta)}`;
   if (typeof m.createdBy !== "string") return `createdBy must be a string, got ${JSON.stringify(m.createdBy)}`;
   return undefined;
 }

@@ -15,6 +15,7 @@ import { InputFileError, type InputProblems } from "../data/input-problems.js";
 import type { ImageKernel } from "../data/materialise.js";
 import { IMAGE_CHANNELS, itemSourceFiles, maskEncodingOf, type TensorItem, type TensorShards } from "../data/tensor-shards.js";
 import type { InputScaling } from "../model/input-scaling.js";
+import type { Tta } from "../model/tta.js";
 import { checkModelInputSize, inferSplit, predictProbabilities } from "./infer.js";
 import { readImageForModel, type ModelImage } from "./image-input.js";
 import type { SubmissionWriter } from "./submission.js";
@@ -24,6 +25,8 @@ export interface PredictOptions {
   readonly inputSize: number;
   readonly scaling: InputScaling;
   readonly batchSize: number;
+  /** Test-time augmentation of every map. */
+  readonly tta: Tta;
   readonly signal?: AbortSignal;
   /** Called after each written image. */
   readonly onImage?: () => void;
@@ -61,7 +64,7 @@ export async function predictSplitInto(
   baseDir: string,
 ): Promise<{ withoutEncoding: number }> {
   let withoutEncoding = 0;
-  const predictions = inferSplit(options.model, shards, split, { batchSize: options.batchSize, scaling: options.scaling, signal: options.signal });
+  const predictions = inferSplit(options.model, shards, split, { batchSize: options.batchSize, scaling: options.scaling, tta: options.tta, signal: options.signal });
   for await (const { item, probability } of predictions) {
     const encoding = maskEncodingOf(item);
     if (encoding === null) withoutEncoding++;
@@ -119,7 +122,7 @@ export async function predictFilesInto(
     if (readable.length === 0) continue;
     const bytes = new Uint8Array(readable.length * pixels * IMAGE_CHANNELS);
     readable.forEach((d, i) => bytes.set(d.pixels.pixels, i * pixels * IMAGE_CHANNELS));
-    const probabilities = await predictProbabilities(options.model, bytes, readable.length, size, options.scaling);
+    const probabilities = await predictProbabilities(options.model, bytes, readable.length, size, options.scaling, options.tta);
     for (const [i, { image, pixels: decodedImage }] of readable.entries()) {
       try {
         await writer.write({

@@ -5,6 +5,7 @@
  */
 import type { Split } from "../data/dataset-manifest.js";
 import type { ImageKernel } from "../data/materialise.js";
+import { ttaParamSchema, type Tta } from "../model/tta.js";
 
 export interface PredictParams {
   readonly split: Split;
@@ -15,6 +16,8 @@ export interface PredictParams {
   readonly batch_size: number;
   readonly overlays: boolean;
   readonly threshold?: number;
+  /** Test-time augmentation; absent: the one the threshold was chosen with (none if it records none). */
+  readonly tta?: Tta;
 }
 
 export const PREDICT_OUTPUTS = {
@@ -35,5 +38,6 @@ export const predictParamsSchema = {
     batch_size: { type: "integer", minimum: 1, default: 8, description: "Images per inference batch" },
     overlays: { type: "boolean", default: false, description: "Also write overlays/<name>.jpg: the photo with the predicted sclera tinted and the ground truth outlined" },
     threshold: { type: "number", minimum: 0, maximum: 1, description: "Binarisation threshold; overrides the `threshold` input and the model's own" },
+    tta: { ...ttaParamSchema, description: `${ttaParamSchema.description}; absent: what the threshold in use was chosen with (the threshold stage records it)` },
   },
 } as const;

@@ -17,7 +17,8 @@ import { loadInferenceModel } from "./inference-model.js";
 import { predictFilesInto, predictSplitInto, tensorNameSource, type ImageFile } from "./predict-images.js";
 import { FALLBACK_THRESHOLD } from "./predict-params.js";
 import { SubmissionWriter, assignNames } from "./submission.js";
-import { chooseThreshold, type ThresholdSource } from "./threshold-file.js";
+import type { Tta } from "../model/tta.js";
+import { chooseThreshold, chooseTta, type ThresholdSource, type TtaChoice } from "./threshold-file.js";
 
 export interface PredictJob {
   readonly modelDir: string;
@@ -37,8 +38,13 @@ export interface PredictJob {
   readonly submissionDir: string;
   /** Where overlays go, or null for none. */
   readonly overlaysDir: string | null;
-  /** A threshold given by the user, and one from a threshold.json; else the model's, else FALLBACK_THRESHOLD. */
-  readonly threshold: { readonly given?: number; readonly file?: number };
+  /**
+   * A threshold given by the user, and one from a threshold.json (with the TTA it
+   * recorded); else the model's, else FALLBACK_THRESHOLD.
+   */
+  readonly threshold: { readonly given?: number; readonly file?: number; readonly fileTta?: Tta };
+  /** Test-time augmentation asked for; absent: the one the threshold was chosen with (chooseTta). */
+  readonly tta?: Tta;
   readonly backend: BackendRequest;
   readonly threads?: number;
   readonly signal?: AbortSignal;
@@ -54,6 +60,7 @@ export interface PredictReady {
   readonly metadata: ModelMetadata;
   readonly threshold: number;
   readonly thresholdSource: ThresholdSource;
+  readonly tta: TtaChoice;
 }
 
 export interface PredictResult extends PredictReady {
@@ -70,7 +77,8 @@ export async function predictSubmission(job: PredictJob): Promise<PredictResult>
   const { model, metadata } = await loadInferenceModel(job.modelDir, job.log);
   try {
     const chosen = chooseThreshold({ given: job.threshold.given, file: job.threshold.file, model: metadata.threshold }, FALLBACK_THRESHOLD);
-    job.onReady?.({ backend, metadata, threshold: chosen.threshold, thresholdSource: chosen.source });
+    const tta = chooseTta(job.tta, chosen.source, { file: job.threshold.fileTta, model: metadata.tta });
+    job.onReady?.({ backend, metadata, threshold: chosen.threshold, thresholdSource: chosen.source, tta });
 
     const items = job.tensors?.items ?? [];
     const plan = [...items.map(tensorNameSource), ...job.images.map((image) => ({ id: image.id, nameSource: image.file }))];
@@ -87,6 +95,7 @@ export async function predictSubmission(job: PredictJob): Promise<PredictResult>
       inputSize: metadata.inputSize,
       scaling: metadata.inputScaling,
       batchSize: job.batchSize,
+      tta: tta.tta,
       signal: job.signal,
       problems,
       onImage: () => job.onProgress?.(++done, total),
@@ -102,6 +111,7 @@ export async function predictSubmission(job: PredictJob): Promise<PredictResult>
       metadata,
       threshold: chosen.threshold,
       thresholdSource: chosen.source,
+      tta,
       written: writer.count,
       groundTruths: writer.groundTruthCount,
       withoutEncoding,

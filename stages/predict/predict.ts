@@ -3,7 +3,8 @@
  * default) and/or a folder of images, each mapped back to its image's original size
  * and written in the SSBC submission layout (see submission.ts). The threshold is, in
  * order: `params.threshold`, the `threshold` input, the model's own (a threshold
- * stage's `model` carries one), else 0.5 (logged).
+ * stage's `model` carries one), else 0.5 (logged). The maps get the test-time
+ * augmentation of `params.tta`, else the one that threshold was chosen with.
  *
  * This module only declares the stage; TensorFlow and sharp load inside `run`.
  */

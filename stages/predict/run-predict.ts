@@ -13,7 +13,8 @@ import { itemsToInfer } from "./infer.js";
 import { imageFiles, type ImageFile } from "./predict-images.js";
 import { PREDICT_OUTPUTS, type PredictParams } from "./predict-params.js";
 import { predictSubmission } from "./predict-submission.js";
-import { readThresholdFile } from "./threshold-file.js";
+import { describeTta } from "../model/tta.js";
+import { readThresholdFile, type TtaChoice } from "./threshold-file.js";
 
 export async function runPredict(ctx: StageContext<PredictParams>): Promise<StageOutcome> {
   const started = performance.now();
@@ -33,7 +34,7 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
   }
 
   const thresholdInput = ctx.inputs["threshold"];
-  const fromFile = thresholdInput === undefined ? undefined : (await readThresholdFile(thresholdInput)).threshold;
+  const fromFile = thresholdInput === undefined ? undefined : await readThresholdFile(thresholdInput);
 
   const overlaysDir = path.join(ctx.outDir, PREDICT_OUTPUTS.overlays);
   await mkdir(overlaysDir, { recursive: true });
@@ -45,18 +46,20 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
     batchSize: params.batch_size,
     submissionDir: path.join(ctx.outDir, PREDICT_OUTPUTS.submission),
     overlaysDir: params.overlays ? overlaysDir : null,
-    threshold: { given: params.threshold, file: fromFile },
+    threshold: { given: params.threshold, file: fromFile?.threshold, fileTta: fromFile?.tta },
+    tta: params.tta,
     backend: ctx.runtime.backend as BackendRequest,
     threads: ctx.runtime.threads,
     signal: ctx.signal,
     log: ctx.log,
-    onReady: ({ backend, threshold, thresholdSource }) => {
+    onReady: ({ backend, threshold, thresholdSource, tta }) => {
       ctx.log(`backend: ${backend.name} (${backend.detail})`);
       ctx.log(
         thresholdSource === "fallback"
           ? `threshold ${threshold}: the model has none and none was given (connect a threshold stage's \`model\` or set params.threshold)`
           : `threshold ${threshold} (from ${thresholdSource === "given" ? "params.threshold" : thresholdSource === "model" ? "the model's metadata" : "the threshold input"})`,
       );
+      ctx.log(ttaLine(tta));
       if (shards !== null && items.length > 0) ctx.log(`predicting ${items.length} ${params.split} images of ${shards.dir}`);
       if (images.length > 0) ctx.log(`predicting ${images.length} images of ${params.images ?? ""} (${params.kernel})`);
       ctx.progress({ current: 0, total: items.length + images.length, unit: "images" });
@@ -85,6 +88,15 @@ export async function runPredict(ctx: StageContext<PredictParams>): Promise<Stag
     },
     environment: backendEnvironment(backend),
   };
+}
+
+/** What TTA the maps get and why; a warning when it is not the one the threshold was swept with. */
+function ttaLine({ tta, recorded, given }: TtaChoice): string {
+  if (given && recorded !== null && recorded !== tta) {
+    return `warning: params.tta ${tta} differs from the threshold's (chosen with tta ${recorded}); the maps it binarises are not of the kind it was swept on`;
+  }
+  const why = given ? "params.tta" : recorded === null ? "no threshold sweep recorded one" : "as the threshold was chosen";
+  return `${describeTta(tta)} (${why})`;
 }
 
 async function imagesIn(folder: string): Promise<ImageFile[]> {

@@ -7,6 +7,7 @@ import type { ReportSection } from "../../pipeline/report-section.js";
 import type { StageReportContext } from "../../pipeline/stage.js";
 import { CsvTable } from "../report/csv-table.js";
 import { THRESHOLD_OUTPUTS } from "./threshold-params.js";
+import { describeWhere } from "./item-where.js";
 import { readThresholdFile } from "./threshold-file.js";
 
 export async function thresholdReport(ctx: StageReportContext): Promise<ReportSection[]> {
@@ -21,10 +22,12 @@ export async function thresholdReport(ctx: StageReportContext): Promise<ReportSe
   const pr = await CsvTable.read(files.pr);
   const thresholds = curve.requiredNumbers("threshold");
   const label = `chosen threshold ${chosen.threshold}`;
+  const subset = chosen.where === undefined ? "" : `, ${describeWhere(chosen.where)}`;
+  const tta = chosen.tta === "flip" ? ", flip TTA" : "";
 
   return [
     {
-      title: `Threshold sweep (${chosen.split} split, ${chosen.images} images)`,
+      title: `Threshold sweep (${chosen.split} split${subset}, ${chosen.images} images${tta})`,
       blocks: [
         {
           kind: "table",

@@ -1,7 +1,9 @@
 /**
  * `threshold`: predicts a split (the training images by default, as the seed README
  * does), pools every pixel into two 256-bin histograms, sweeps thresholds on a grid and
- * keeps the one of best pooled F1. Besides the record and the curves it writes `model`,
+ * keeps the one of best pooled F1. `where` narrows the pool to items with given
+ * attribute values; `tta` sweeps flip-averaged maps (recorded, so predict follows it).
+ * Besides the record and the curves it writes `model`,
  * a copy of the model folder with the threshold in its metadata: downstream `predict`
  * and `mu-pipe predict` take that one folder.
  *
@@ -21,7 +23,7 @@ export const thresholdStage = defineStageType<ThresholdParams>({
     tensors: { description: "The `tensors` output of a resize stage" },
   },
   outputs: {
-    [THRESHOLD_OUTPUTS.threshold]: { description: "{ version, threshold, f1, precision, recall, split, images }" },
+    [THRESHOLD_OUTPUTS.threshold]: { description: "{ version, threshold, f1, precision, recall, split, images } (and where, tta when set)" },
     [THRESHOLD_OUTPUTS.curve]: { description: "threshold, precision, recall, f1 at every threshold tried" },
     [THRESHOLD_OUTPUTS.pr]: { description: "The precision-recall curve (recall, precision), one point per 8-bit level" },
     [THRESHOLD_OUTPUTS.model]: { description: "The input model folder with the chosen threshold in its mu-model.json" },

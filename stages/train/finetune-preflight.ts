@@ -5,7 +5,7 @@
  * `run` makes the same checks on the tensors themselves, with the same words.
  */
 import type { PreflightContext, PreflightProblem } from "../../pipeline/stage.js";
-import { emptySplitProblem, itemCount, readDatasetFacts } from "../data/dataset-facts.js";
+import { emptySplitProblem, itemCount, readDatasetFacts, readTensorSize } from "../data/dataset-facts.js";
 import type { FinetuneParams } from "./finetune-params.js";
 
 /** Why fine-tuning needs a val split; it is never replaced by the training split. */
@@ -19,10 +19,24 @@ export function batchTooLargeMessage(batchSize: number, items: number, detail: s
   return `batch_size ${batchSize} is larger than the training set (${items} items${detail}); lower batch_size to at most ${items}`;
 }
 
+/** The model builder (stages/model/mu-net.ts) takes square inputs whose side is a multiple of this. */
+export const SIZE_MULTIPLE = 32;
+
+/** Why `size` cannot be a MU-Net input, or null; names the nearest sizes that can. */
+export function inputSizeMessage(size: number): string | null {
+  if (size % SIZE_MULTIPLE === 0) return null;
+  const below = Math.floor(size / SIZE_MULTIPLE) * SIZE_MULTIPLE;
+  const nearest = [below, below + SIZE_MULTIPLE].filter((s) => s >= SIZE_MULTIPLE).join(" or ");
+  return `MU-Net takes square images whose side is a multiple of ${SIZE_MULTIPLE}, and the tensors are ${size}x${size}; use ${nearest}`;
+}
+
 export function finetunePreflight({ stageId, params, inputs }: PreflightContext<FinetuneParams>): PreflightProblem[] {
-  const d = readDatasetFacts(inputs["tensors"]);
-  if (d === null) return [];
   const problems: PreflightProblem[] = [];
+  const tensors = readTensorSize(inputs["tensors"]);
+  const sizeProblem = tensors === null ? null : inputSizeMessage(tensors.size);
+  if (tensors !== null && sizeProblem !== null) problems.push({ keyPath: `stages.${tensors.stage}.params.size`, message: sizeProblem, hints: ["fine-tuning builds the model at the tensors' size"] });
+  const d = readDatasetFacts(inputs["tensors"]);
+  if (d === null) return problems;
   const available = itemCount(d, "train", true);
   const train = params.limit === undefined ? available : Math.min(params.limit, available);
   if (train === 0) {

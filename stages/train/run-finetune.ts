@@ -19,7 +19,7 @@ import { backendEnvironment, initBackend, type BackendInfo, type BackendRequest 
 import { CheckpointStore, type TrainingState } from "./checkpoint.js";
 import { balanceMetrics, balancePlan, balancedEpochOrder, describeBalance, SamplingError, type BalancePlan } from "./balanced-order.js";
 import { FINETUNE_OUTPUTS, encoderWeightsPath, type FinetuneParams } from "./finetune-params.js";
-import { batchTooLargeMessage, emptyValMessage } from "./finetune-preflight.js";
+import { batchTooLargeMessage, emptyValMessage, inputSizeMessage } from "./finetune-preflight.js";
 import {
   applyFreeze,
   inferenceModeForFrozenBatchNorm,
@@ -52,9 +52,8 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   if (tensorsDir === undefined) throw new Error("finetune: input `tensors` is not connected");
   const shards = await openTensorShards(tensorsDir);
   const size = shards.manifest.size;
-  if (size % 32 !== 0) {
-    throw new Error(`finetune: the tensors are ${size}x${size}, but MU-Net needs a multiple of 32 (e.g. ${Math.max(32, Math.round(size / 32) * 32)}); change the resize stage's size`);
-  }
+  const sizeProblem = inputSizeMessage(size);
+  if (sizeProblem !== null) throw new Error(`finetune: ${sizeProblem} (${tensorsDir}); change the resize stage's params.size`);
   const train = await SplitData.open(shards, "train", { limit: params.limit, seed: ctx.seed });
   const limited = params.limit !== undefined && params.limit < shards.manifest.splits.train.count ? ` (limit ${params.limit})` : "";
   if (train.count === 0) throw new Error(`finetune: the training split of ${tensorsDir} is empty`);

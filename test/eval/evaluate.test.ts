@@ -75,9 +75,35 @@ describe("evaluate stage on a six-image submission", () => {
     expect(report.submissionThreshold).toBe(0.5);
     expect(report.warnings).toEqual([]);
     expect(outcome.metrics).toMatchObject({ images: 6, pooled_f1: Number((204 / 222).toFixed(6)), f1: Number(expected.mean.toFixed(6)) });
-    expect(Object.keys(outcome.metrics ?? {}).sort()).toEqual(
-      ["f1", "f1_std", "images", "iou", "iou_std", "pooled_f1", "pr_auc", "precision", "precision_std", "prob_f1", "recall", "recall_std"].sort(),
-    );
+    const overall = ["f1", "f1_std", "precision", "precision_std", "recall", "recall_std", "iou", "iou_std", "prob_f1", "pr_auc", "pooled_f1", "images"];
+    const groups = ["light=day", "light=night", "phone=a", "phone=b"].flatMap((group) => ["f1", "f1_std", "pooled_f1", "images"].map((figure) => `${group}.${figure}`));
+    expect(Object.keys(outcome.metrics ?? {})).toEqual([...overall, ...groups]);
+  });
+
+  it("gives each breakdown group its headline figures, keyed attribute=value.figure", async () => {
+    const kinds = SIX.map((image, i) => ({ ...image, attributes: { kind: i < 2 ? "webcam" : "unityeyes" } }));
+    const submission = await temp.make("mu-pipe-eval-");
+    await writeSubmission(submission, kinds);
+    const run = context({ ...native, folds: 2 }, { submission }, await temp.make("mu-pipe-eval-out-"));
+    const { metrics } = await runStage(evaluateStage, { ...run, ctx: { ...run.ctx, seed: 7 } });
+    // webcam: eye1 + eye2, one per fold, fold F1s 1 and 36/42 -> mean 13/14, population std 1/14;
+    // pooled TP 30 FP 6 FN 0 -> F1 60/66.
+    expect(metrics).toMatchObject({
+      "kind=webcam.images": 2,
+      "kind=webcam.f1": Number((13 / 14).toFixed(6)),
+      "kind=webcam.f1_std": Number((1 / 14).toFixed(6)),
+      "kind=webcam.pooled_f1": Number((60 / 66).toFixed(6)),
+      // unityeyes: eye3-6, pooled TP 72 FP 6 FN 6 -> F1 144/156.
+      "kind=unityeyes.images": 4,
+      "kind=unityeyes.pooled_f1": Number((144 / 156).toFixed(6)),
+    });
+    expect(metrics?.["kind=unityeyes.f1"]).toBeGreaterThan(0.85);
+    // A group smaller than the folds has no fold figures, but its pooled F1.
+    const three = await temp.make("mu-pipe-eval-");
+    await writeSubmission(three, kinds.slice(1, 4));
+    const small = context({ ...native, folds: 2 }, { submission: three }, await temp.make("mu-pipe-eval-out-"));
+    const { metrics: smallMetrics } = await runStage(evaluateStage, small);
+    expect(smallMetrics).toMatchObject({ "kind=webcam.images": 1, "kind=webcam.f1": null, "kind=webcam.f1_std": null, "kind=webcam.pooled_f1": Number((36 / 42).toFixed(6)) });
   });
 
   it("breaks the figures down by each attribute present", async () => {

@@ -137,6 +137,16 @@ describe("folders that are not ours", () => {
     await expect(loadModelFolder(dir)).rejects.toThrow(`${dir}: mu-model.json is not valid JSON`);
   });
 
+  it("reads the TTA a threshold was chosen with, and names an unknown one", async () => {
+    const dir = await savedCopy("tta");
+    await writeFile(path.join(dir, "mu-model.json"), JSON.stringify({ ...metadata, threshold: 0.4, tta: "flip" }));
+    const loaded = await loadModelFolder(dir);
+    loaded.model.dispose();
+    expect(loaded.metadata).toMatchObject({ threshold: 0.4, tta: "flip" });
+    await writeFile(path.join(dir, "mu-model.json"), JSON.stringify({ ...metadata, tta: "mirror" }));
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${dir}: mu-model.json: tta must be one of none, flip when present, got "mirror"`);
+  });
+
   it("names a missing model.json or weight shard", async () => {
     const dir = await savedCopy("missing-files");
     await rm(path.join(dir, "weights.bin"));

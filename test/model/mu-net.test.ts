@@ -113,6 +113,14 @@ describe("buildMuNet shapes", () => {
       }
     }
   }
+  it("builds at the sizes beyond 224 that resize can write: 256, 288 (an odd 9x9 bottom) and 320", () => {
+    for (const inputSize of [256, 288, 320]) {
+      withModel({ inputSize, decoderFilters: [8, 8, 4, 2] }, (model) => {
+        expect(model.outputs[0]?.shape).toEqual([null, inputSize, inputSize, 1]);
+        expect(outputShape(model, ENCODER_OUTPUT_LAYER)).toEqual([null, inputSize / 16, inputSize / 16, ENCODER_CHANNELS[0.35].block13]);
+      });
+    }
+  });
 });
 
 describe("buildMuNet layer names", () => {

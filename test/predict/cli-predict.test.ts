@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import type { PredictionsFile } from "../../stages/predict/submission.js";
 import { writePng } from "../stages/resize-fixtures.js";
-import { TempDirs, grey, rampImage, saveRedChannelModel, saveTinyMuNet } from "./fixtures.js";
+import { TempDirs, grey, rampImage, saveLeftNeighbourModel, saveRedChannelModel, saveTinyMuNet } from "./fixtures.js";
 
 const temp = new TempDirs();
 afterAll(() => temp.cleanup());
@@ -26,6 +26,30 @@ async function predictionsOf(dir: string): Promise<PredictionsFile> {
 }
 
 describe("mu-pipe predict", () => {
+  it("follows the TTA a model's threshold was chosen with, and --tta overrides it with a warning", async () => {
+    const root = await temp.make();
+    const model = await saveLeftNeighbourModel(path.join(root, "model"), 32, 0.5);
+    const metadataFile = path.join(model, "mu-model.json");
+    await writeFile(metadataFile, JSON.stringify({ ...JSON.parse(await readFile(metadataFile, "utf8")), tta: "flip" }));
+    await writePng(path.join(root, "eye.png"), rampImage(40, 20));
+    const predict = async (out: string, ...extra: string[]) => {
+      const io = captureIO(root);
+      const code = await main(["predict", "--model", "model", "eye.png", "--out", out, "--backend", "cpu", ...extra], io);
+      return { code, err: io.stderr(), map: code === 0 ? (await grey(path.join(root, out, "Predictions", "eye.png"))).data : null };
+    };
+    const followed = await predict("followed");
+    const flip = await predict("flip", "--tta", "flip");
+    const none = await predict("none", "--tta", "none");
+    expect([followed.code, flip.code, none.code]).toEqual([0, 0, 0]);
+    expect(followed.err).toContain("; threshold 0.5 (the model's); flip TTA; backend cpu");
+    expect(followed.map).toEqual(flip.map);
+    expect(none.map).not.toEqual(followed.map);
+    expect(none.err).toContain("warning: --tta none differs from the TTA the model's threshold was chosen with (flip)");
+    const bad = await predict("bad", "--tta", "mirror");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--tta must be one of none, flip, not mirror");
+  });
+
   it("predicts a folder and a file with a model folder, at original sizes", async () => {
     const root = await temp.make();
     await saveTinyMuNet(path.join(root, "model"));

@@ -44,6 +44,27 @@ export async function saveRedChannelModel(dir: string, size: number, threshold: 
   return dir;
 }
 
+/**
+ * A model folder that is not mirror-symmetric: a pixel's probability is the red value
+ * / 255 of its LEFT neighbour (a 1x3 convolution, zero padding, so column 0 gets 0).
+ * With flip TTA, pixel x gets the mean of its left and right neighbours' red.
+ */
+export async function saveLeftNeighbourModel(dir: string, size: number, threshold: number | null = null): Promise<string> {
+  const model = tf.sequential({
+    layers: [tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: [1, 3], padding: "same", useBias: false, activation: "linear", name: "left" })],
+  });
+  // kernel[0][kx][channel][0]: kx 0 reads the left neighbour; only its red channel counts.
+  const weights = [tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 3, 1])];
+  try {
+    model.layers[0]?.setWeights(weights);
+    await saveModelFolder(model, dir, metadataFor(size, { threshold }));
+  } finally {
+    tf.dispose(weights);
+    model.dispose();
+  }
+  return dir;
+}
+
 /** A tiny random MU-Net (32x32 input) saved as a model folder. */
 export async function saveTinyMuNet(dir: string): Promise<string> {
   const model = buildMuNet({ inputSize: 32, decoderFilters: [8, 8, 8, 8] });
@@ -62,6 +83,7 @@ export interface SyntheticItem {
   /** size x size truth, 1 = sclera. */
   readonly mask: Uint8Array;
   readonly augmentOf?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** Writes a tensors folder with the given items (ids `<split>-<n>`), in the order given per split. */
@@ -89,7 +111,7 @@ export async function writeSyntheticTensors(dir: string, size: number, items: re
           originalWidth: size,
           originalHeight: size,
           subject: null,
-          attributes: {},
+          attributes: { ...entry.attributes },
           transform: entry.augmentOf === undefined ? null : { flip: "horizontal" },
           augmentOf: entry.augmentOf ?? null,
         });

@@ -142,4 +142,43 @@ describe("threshold stage", () => {
     expect(outcome.metrics?.["threshold"]).toBe(record.threshold);
     expect(existsSync(path.join(outDir, "model", "mu-model.json"))).toBe(true);
   });
+
+  it("pools only the items `where` selects, records the subset, and names the values present when none matches", async () => {
+    const root = await temp.make();
+    const model = await saveRedChannelModel(path.join(root, "best"), 32);
+    const known = knownCase();
+    // The webcam image is the known case (best 0.12); the render is all wrong at any cut above 0.
+    const wrong: SyntheticItem = { split: "train", red: new Uint8Array(1024).fill(255), mask: new Uint8Array(1024) };
+    const tensors = await writeSyntheticTensors(root, 32, [
+      { ...known, attributes: { kind: "webcam" } },
+      { ...wrong, attributes: { kind: "unityeyes" } },
+      { ...wrong, attributes: {} },
+      { ...wrong, attributes: { kind: "webcam" }, augmentOf: "train-0" },
+      { ...known, split: "val", attributes: { kind: "webcam" } },
+    ]);
+    const run = async (overrides: Record<string, unknown>, name: string): Promise<{ record: Record<string, unknown>; logs: string[]; dir: string }> => {
+      const dir = path.join(root, name);
+      const { ctx, logs } = stageContext(params(overrides), { model, tensors }, dir);
+      await runThreshold(ctx);
+      return { record: JSON.parse(await readFile(path.join(dir, "threshold.json"), "utf8")) as Record<string, unknown>, logs, dir };
+    };
+
+    const webcam = await run({ where: { kind: "webcam" } }, "webcam");
+    expect(webcam.record).toMatchObject({ threshold: 0.12, images: 1, split: "train", where: { kind: ["webcam"] } });
+    expect(webcam.logs).toContain("predicting 1 train images with kind webcam (32x32, batches of 8, no TTA)");
+    const both = await run({ where: { kind: ["webcam", "unityeyes"] } }, "both");
+    expect(both.record).toMatchObject({ images: 2, where: { kind: ["webcam", "unityeyes"] } });
+    expect(both.record["f1"]).not.toBe(webcam.record["f1"]);
+    expect((await run({ where: { kind: "webcam" }, include_augmented: true }, "augmented")).record).toMatchObject({ images: 2 });
+
+    const { thresholdReport } = await import("../../stages/predict/threshold-report.js");
+    const outputs = Object.fromEntries(["threshold.json", "curve.csv", "pr.csv"].map((file) => [file, path.join(webcam.dir, file)]));
+    const [section] = await thresholdReport({ outputs } as unknown as Parameters<typeof thresholdReport>[0]);
+    expect(section?.title).toBe("Threshold sweep (train split, kind webcam, 1 images)");
+
+    await expect(run({ where: { kind: "webcm" } }, "typo")).rejects.toThrow(
+      "threshold: params.where: no original train image has kind webcm (3 original train images; kind there: unityeyes (1), webcam (1), no kind (1)); change params.where (or params.split)",
+    );
+    await expect(run({ where: { eye: ["L", "R"] } }, "absent")).rejects.toThrow("no original train image has eye L|R (3 original train images; eye there: no eye (3))");
+  });
 });

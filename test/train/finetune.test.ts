@@ -234,7 +234,9 @@ describe("bad input", () => {
   test("tensors whose size is not a multiple of 32", async () => {
     const odd = await writeTensorFixture(await temp.make(), { size: 40, counts: { train: 4 } });
     const t = testContext(tinyParams({}), { tensors: odd }, freshDirs());
-    await expect(runFinetune(t.ctx)).rejects.toThrow("finetune: the tensors are 40x40, but MU-Net needs a multiple of 32 (e.g. 32); change the resize stage's size");
+    await expect(runFinetune(t.ctx)).rejects.toThrow(
+      `finetune: MU-Net takes square images whose side is a multiple of 32, and the tensors are 40x40; use 32 or 64 (${odd}); change the resize stage's params.size`,
+    );
   });
 
   test("a weights file for another alpha", async () => {
