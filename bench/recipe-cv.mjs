@@ -70,15 +70,17 @@ const rows = chosen.map((variant) => {
   const row = shown.rows[0];
   const runs = row.combinations.map((c) => c.run);
   const minutes = runs.map((run) => runMinutes(path.join(runsDir, run), producedBy));
-  return { variant, row, minutes };
+  const webcam = new Map(row.combinations.map((c) => [c.label, runMetric(path.join(runsDir, c.run), "evaluate", "kind=webcam.pooled_f1")]));
+  return { variant, row, minutes, webcam };
 });
+const [reference] = rows;
 
-console.log(`| change | real webcam photos | UnityEyes renders | synthetic close-ups | threshold | min per fold |`);
-console.log(`| --- | --- | --- | --- | --- | --- |`);
-for (const { variant, row, minutes } of rows) {
-  const cells = [...METRICS, "threshold.threshold"].map((metric) => formatSummary(row.metrics[metric]));
+console.log(`| change | real webcam photos | vs the first row, same folds | UnityEyes renders | synthetic close-ups | threshold | min per fold |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+for (const { variant, row, minutes, webcam } of rows) {
+  const [first, ...rest] = [...METRICS, "threshold.threshold"].map((metric) => formatSummary(row.metrics[metric]));
   const mean = minutes.reduce((a, b) => a + b, 0) / minutes.length;
-  console.log(`| ${variant.change} | ${cells.join(" | ")} | ${mean.toFixed(1)} |`);
+  console.log(`| ${variant.change} | ${first} | ${pairedDifference(reference?.webcam, webcam)} | ${rest.join(" | ")} | ${mean.toFixed(1)} |`);
 }
 console.log(`\npooled F1 per kind of photo on each fold's test split (mean ± sample std over ${rows[0]?.row.runs ?? 0} folds)${values.quick ? ", quick protocol: 128x128, 1 + 3 epochs" : ""}`);
 
@@ -87,6 +89,24 @@ function sweepShow(experiment) {
   const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`sweep show ${experiment}: ${result.stderr}`);
   return JSON.parse(result.stdout);
+}
+
+/** Mean ± sample std of the per-fold differences (this row minus the reference): the folds are shared, so this is sharper than comparing means. */
+function pairedDifference(reference, values) {
+  if (reference === undefined || reference === values) return "–";
+  const differences = [...values].filter(([fold, v]) => v !== undefined && reference.get(fold) !== undefined).map(([fold, v]) => v - reference.get(fold));
+  if (differences.length < 2) return "–";
+  const mean = differences.reduce((a, b) => a + b, 0) / differences.length;
+  const std = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (differences.length - 1));
+  return `${mean >= 0 ? "+" : ""}${mean.toFixed(3)} ± ${std.toFixed(3)}`;
+}
+
+function runMetric(runDir, stage, key) {
+  try {
+    return JSON.parse(readFileSync(path.join(runDir, "metrics.json"), "utf8")).stages?.[stage]?.[key] ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function formatSummary(summary) {
