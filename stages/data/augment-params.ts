@@ -5,6 +5,7 @@
  * (amounts, probabilities) or null (ranges).
  */
 import type { Split } from "./dataset-manifest.js";
+import { copiedSplitsSchema } from "./flip-augment-params.js";
 
 /** [min, max], or null for "off". */
 export type Range = readonly [number, number] | null;
@@ -61,13 +62,7 @@ export const augmentParamsSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    splits: {
-      type: "array",
-      items: { enum: ["train", "val", "test"] },
-      uniqueItems: true,
-      default: ["train"],
-      description: "Splits whose items get augmented copies",
-    },
+    splits: copiedSplitsSchema("Splits whose items get augmented copies"),
     copies: { type: "integer", minimum: 1, maximum: 100, default: 2, description: "Augmented copies per item (ids <id>_aug1, <id>_aug2, ...)" },
     include_augmented: {
       type: "boolean",

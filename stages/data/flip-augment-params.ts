@@ -12,17 +12,16 @@ export interface FlipAugmentParams {
   readonly flips: readonly Flip[];
 }
 
+/** The `splits` param of a stage that adds copies (flip-augment, augment): by default the training split only. */
+export function copiedSplitsSchema(description: string) {
+  return { type: "array", items: { enum: ["train", "val", "test"] }, uniqueItems: true, default: ["train"], description } as const;
+}
+
 export const flipAugmentParamsSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    splits: {
-      type: "array",
-      items: { enum: ["train", "val", "test"] },
-      uniqueItems: true,
-      default: ["train"],
-      description: "Splits whose items get mirrored copies",
-    },
+    splits: copiedSplitsSchema("Splits whose items get mirrored copies"),
     flips: {
       type: "array",
       items: { enum: ["horizontal", "vertical"] },

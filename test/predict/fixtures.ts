@@ -30,18 +30,8 @@ export function metadataFor(inputSize: number, overrides: Partial<ModelMetadata>
  * convolution picking the red channel of `unit`-scaled input, no activation).
  */
 export async function saveRedChannelModel(dir: string, size: number, threshold: number | null = null): Promise<string> {
-  const model = tf.sequential({
-    layers: [tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: 1, useBias: true, activation: "linear", name: "red" })],
-  });
-  const weights = [tf.tensor4d([1, 0, 0], [1, 1, 3, 1]), tf.tensor1d([0])];
-  try {
-    model.layers[0]?.setWeights(weights);
-    await saveModelFolder(model, dir, metadataFor(size, { threshold }));
-  } finally {
-    tf.dispose(weights);
-    model.dispose();
-  }
-  return dir;
+  const layer = tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: 1, useBias: true, activation: "linear", name: "red" });
+  return saveOneLayerModel(dir, size, threshold, layer, () => [tf.tensor4d([1, 0, 0], [1, 1, 3, 1]), tf.tensor1d([0])]);
 }
 
 /**
@@ -50,11 +40,15 @@ export async function saveRedChannelModel(dir: string, size: number, threshold: 
  * With flip TTA, pixel x gets the mean of its left and right neighbours' red.
  */
 export async function saveLeftNeighbourModel(dir: string, size: number, threshold: number | null = null): Promise<string> {
-  const model = tf.sequential({
-    layers: [tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: [1, 3], padding: "same", useBias: false, activation: "linear", name: "left" })],
-  });
+  const layer = tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: [1, 3], padding: "same", useBias: false, activation: "linear", name: "left" });
   // kernel[0][kx][channel][0]: kx 0 reads the left neighbour; only its red channel counts.
-  const weights = [tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 3, 1])];
+  return saveOneLayerModel(dir, size, threshold, layer, () => [tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 3, 1])]);
+}
+
+/** A model folder of one convolution with the given weights. */
+async function saveOneLayerModel(dir: string, size: number, threshold: number | null, layer: tf.layers.Layer, makeWeights: () => tf.Tensor[]): Promise<string> {
+  const model = tf.sequential({ layers: [layer] });
+  const weights = makeWeights();
   try {
     model.layers[0]?.setWeights(weights);
     await saveModelFolder(model, dir, metadataFor(size, { threshold }));
