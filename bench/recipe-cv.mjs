@@ -32,6 +32,8 @@ const cli = path.join(root, "bin/mu-pipe.js");
 const cv = ["--cv", "stages.load.params.split=5"];
 const webcamThreshold = ["--set", "stages.threshold.params.where.kind=webcam"];
 const tta = ["--set", "stages.threshold.params.tta=flip"];
+// A fold's training photos: 80 webcam, 624 renders (of 704), and 240 synthetic close-ups.
+const proportionalWeights = [["webcam", 80], ["unityeyes", 624], ["synthetic", 240]];
 const balanced = ["finetune1", "finetune2"].flatMap((stage) => ["--set", `stages.${stage}.params.sampling.balance_by=kind`]);
 
 /** Each row: a name (also the experiment name of its sweep), what it changes, the config and its overrides. */
@@ -48,6 +50,14 @@ const VARIANTS = [
     args: [...cv, "--set", "stages.resize.inputs.dataset=flip.dataset"],
   },
   { name: "cv-plus", change: "eyes-dev-plus (all of the above + augment)", config: "configs/eyes-dev-plus.yaml", args: cv },
+  {
+    name: "cv-plus-nobalance",
+    change: "eyes-dev-plus, draws in proportion to each kind's size (no balancing)",
+    config: "configs/eyes-dev-plus.yaml",
+    args: [...cv, ...["finetune1", "finetune2"].flatMap((stage) => proportionalWeights.flatMap(([kind, weight]) => ["--set", `stages.${stage}.params.sampling.weights.${kind}=${weight}`]))],
+  },
+  { name: "cv-plus-thrall", change: "eyes-dev-plus, threshold on all training images", config: "configs/eyes-dev-plus.yaml", args: [...cv, "--set", "stages.threshold.params.where.kind=[webcam, unityeyes, synthetic]"] },
+  { name: "cv-plus-notta", change: "eyes-dev-plus without TTA", config: "configs/eyes-dev-plus.yaml", args: [...cv, "--set", "stages.threshold.params.tta=none"] },
 ];
 const QUICK = ["--set", "stages.resize.params.size=128", "--set", "stages.finetune1.params.epochs=1", "--set", "stages.finetune2.params.epochs=3"];
 const METRICS = ["kind=webcam.pooled_f1", "kind=unityeyes.pooled_f1", "kind=synthetic.pooled_f1"].map((m) => `evaluate.${m}`);

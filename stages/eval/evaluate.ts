@@ -19,7 +19,8 @@ import type { EvaluationReport } from "./report.js";
 export const evaluateStage = defineStageType<EvaluateParams>({
   name: "evaluate",
   // v2: metrics gain the headline figures of each breakdown group (`kind=webcam.f1`, ...).
-  version: 2,
+  // v3: only for attributes of at most MAX_METRIC_GROUPS values.
+  version: 3,
   description: "Scores an SSBC-layout submission under the SSBC 2020 protocol (folds, pooled pixels, mean and std; breakdowns)",
   paramsSchema: evaluateParamsSchema,
   inputs: { submission: { description: "A submission folder: Predictions/, Binarised/, GroundTruth/, predictions.json" } },
@@ -61,10 +62,18 @@ export const evaluateStage = defineStageType<EvaluateParams>({
 });
 
 /**
+ * Attributes with more values than this get no group figures in the metrics (an
+ * attribute with a value per image, such as a synthetic eye's seed or rotation, would
+ * add four keys per image); breakdown.csv and report.json still have every group.
+ */
+export const MAX_METRIC_GROUPS = 12;
+
+/**
  * The figures shown in `mu-pipe runs` and compared across runs; null where the
  * submission lacks a part. After the overall figures come those of each breakdown
  * group, keyed `<attribute>=<value>.<figure>` (`kind=webcam.pooled_f1`), so a sweep
- * over folds can average the real photos apart from the renders.
+ * over folds can average the real photos apart from the renders; only for attributes
+ * of at most MAX_METRIC_GROUPS values.
  */
 export function headlineMetrics(report: EvaluationReport): Metrics {
   const summary = report.overall.summary;
@@ -72,6 +81,7 @@ export function headlineMetrics(report: EvaluationReport): Metrics {
   const std = (figure: FoldFigure): number | null => round(summary?.[figure]?.std);
   const groups: Metrics = {};
   for (const { attribute, groups: values } of report.breakdowns) {
+    if (values.length > MAX_METRIC_GROUPS) continue;
     for (const { value, scores } of values) {
       const key = groupMetricPrefix(attribute, value);
       groups[`${key}.f1`] = round(scores.summary?.f1?.mean);

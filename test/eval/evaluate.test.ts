@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { f1Of, sumConfusion } from "../../stages/eval/confusion.js";
 import type { EvaluateParams } from "../../stages/eval/evaluate-params.js";
-import { evaluateStage } from "../../stages/eval/evaluate.js";
+import { MAX_METRIC_GROUPS, evaluateStage, headlineMetrics } from "../../stages/eval/evaluate.js";
 import { foldOrder, meanAndStd, splitEvenly } from "../../stages/eval/folds.js";
 import type { EvaluationReport } from "../../stages/eval/report.js";
 import { TempDirs, context, runStage } from "../stages/resize-fixtures.js";
@@ -104,6 +104,17 @@ describe("evaluate stage on a six-image submission", () => {
     const small = context({ ...native, folds: 2 }, { submission: three }, await temp.make("mu-pipe-eval-out-"));
     const { metrics: smallMetrics } = await runStage(evaluateStage, small);
     expect(smallMetrics).toMatchObject({ "kind=webcam.images": 1, "kind=webcam.f1": null, "kind=webcam.f1_std": null, "kind=webcam.pooled_f1": Number((36 / 42).toFixed(6)) });
+  });
+
+  it("gives no group figures to an attribute of more than MAX_METRIC_GROUPS values (a value per image), which breakdown.csv still has", async () => {
+    const { report } = await evaluate(native);
+    const [light] = report.breakdowns;
+    const group = light!.groups[0]!;
+    const perImage = { attribute: "seed", groups: Array.from({ length: MAX_METRIC_GROUPS + 1 }, (_, i) => ({ ...group, value: String(i) })) };
+    const few = { attribute: "seed", groups: perImage.groups.slice(0, MAX_METRIC_GROUPS) };
+    expect(Object.keys(headlineMetrics({ ...report, breakdowns: [light!, perImage] })).filter((key) => key.startsWith("seed="))).toEqual([]);
+    expect(Object.keys(headlineMetrics({ ...report, breakdowns: [light!, few] })).filter((key) => key.startsWith("seed="))).toHaveLength(4 * MAX_METRIC_GROUPS);
+    expect(Object.keys(headlineMetrics({ ...report, breakdowns: [light!, perImage] })).some((key) => key.startsWith("light="))).toBe(true);
   });
 
   it("breaks the figures down by each attribute present", async () => {
