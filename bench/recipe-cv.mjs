@@ -44,20 +44,14 @@ const VARIANTS = [
   { name: "cv-base-webthr-tta", change: "+ threshold on webcam + flip TTA", config: "configs/eyes-dev-cv.yaml", args: [...webcamThreshold, ...tta] },
   { name: "cv-balance", change: "+ batches balanced by kind", config: "configs/eyes-dev-cv.yaml", args: balanced },
   {
-    name: "cv-plus-noaug",
-    change: "eyes-dev-plus without augment (close-ups, balance, webcam threshold, TTA)",
-    config: "configs/eyes-dev-plus.yaml",
-    args: [...cv, "--set", "stages.resize.inputs.dataset=flip.dataset"],
-  },
-  { name: "cv-plus", change: "eyes-dev-plus (all of the above + augment)", config: "configs/eyes-dev-plus.yaml", args: cv },
-  {
     name: "cv-plus-nobalance",
-    change: "eyes-dev-plus, draws in proportion to each kind's size (no balancing)",
+    change: "eyes-dev-plus without balancing (draws in proportion to each kind's size), threshold on webcam",
     config: "configs/eyes-dev-plus.yaml",
-    args: [...cv, ...["finetune1", "finetune2"].flatMap((stage) => proportionalWeights.flatMap(([kind, weight]) => ["--set", `stages.${stage}.params.sampling.weights.${kind}=${weight}`]))],
+    args: [...cv, ...webcamThreshold, ...["finetune1", "finetune2"].flatMap((stage) => proportionalWeights.flatMap(([kind, weight]) => ["--set", `stages.${stage}.params.sampling.weights.${kind}=${weight}`]))],
   },
-  { name: "cv-plus-thrall", change: "eyes-dev-plus, threshold on all training images", config: "configs/eyes-dev-plus.yaml", args: [...cv, "--set", "stages.threshold.params.where.kind=[webcam, unityeyes, synthetic]"] },
-  { name: "cv-plus-notta", change: "eyes-dev-plus without TTA", config: "configs/eyes-dev-plus.yaml", args: [...cv, "--set", "stages.threshold.params.tta=none"] },
+  { name: "cv-plus-notta", change: "eyes-dev-plus without TTA, threshold on webcam", config: "configs/eyes-dev-plus.yaml", args: [...cv, ...webcamThreshold, "--set", "stages.threshold.params.tta=none"] },
+  { name: "cv-plus-webthr", change: "eyes-dev-plus, threshold on webcam", config: "configs/eyes-dev-plus.yaml", args: [...cv, ...webcamThreshold] },
+  { name: "cv-plus", change: "**eyes-dev-plus**: close-ups, augment, balanced batches, TTA, threshold on all", config: "configs/eyes-dev-plus.yaml", args: cv },
 ];
 const QUICK = ["--set", "stages.resize.params.size=128", "--set", "stages.finetune1.params.epochs=1", "--set", "stages.finetune2.params.epochs=3"];
 const METRICS = ["kind=webcam.pooled_f1", "kind=unityeyes.pooled_f1", "kind=synthetic.pooled_f1"].map((m) => `evaluate.${m}`);
@@ -78,9 +72,11 @@ const producedBy = stageDurations(runsDir);
 const rows = chosen.map((variant) => {
   const shown = sweepShow(variant.name);
   const row = shown.rows[0];
-  const runs = row.combinations.map((c) => c.run);
+  // A run that never started (a stopped sweep) has no folder.
+  const started = row.combinations.filter((c) => c.run !== null && c.run !== undefined);
+  const runs = started.map((c) => c.run);
   const minutes = runs.map((run) => runMinutes(path.join(runsDir, run), producedBy));
-  const webcam = new Map(row.combinations.map((c) => [c.label, runMetric(path.join(runsDir, c.run), "evaluate", "kind=webcam.pooled_f1")]));
+  const webcam = new Map(started.map((c) => [c.label, runMetric(path.join(runsDir, c.run), "evaluate", "kind=webcam.pooled_f1")]));
   return { variant, row, minutes, webcam };
 });
 const [reference] = rows;
