@@ -86,7 +86,7 @@ export async function predictSubmission(job: PredictJob): Promise<PredictResult>
     const tensorNames = new Map(items.map((item, i) => [item.id, names[i] as string]));
     const imageNames = new Map(job.images.map((image, i) => [image.id, names[items.length + i] as string]));
 
-    const writer = await SubmissionWriter.create(job.submissionDir, { threshold: chosen.threshold, overlaysDir: job.overlaysDir });
+    const writer = await SubmissionWriter.create(job.submissionDir, { threshold: chosen.threshold, tta: tta.tta, overlaysDir: job.overlaysDir });
     const problems = new CollectedProblems();
     const total = plan.length;
     let done = 0;

@@ -22,6 +22,7 @@ import { decodeScleraMask } from "../data/masks.js";
 import { readOrientedRgb } from "./image-input.js";
 import { composeOverlay } from "./overlay.js";
 import { binarise, resizeProbabilityMap } from "./probability.js";
+import type { Tta } from "../model/tta.js";
 
 export const SUBMISSION_FOLDERS = { predictions: "Predictions", binarised: "Binarised", groundTruth: "GroundTruth" } as const;
 export const PREDICTIONS_FILE = "predictions.json";
@@ -43,6 +44,8 @@ export interface PredictionsFile {
   readonly version: typeof PREDICTIONS_FILE_VERSION;
   /** The threshold the Binarised masks were cut at. */
   readonly threshold: number;
+  /** Set when the maps are test-time augmented (`flip`: averaged with the mirrored map); absent: plain maps. */
+  readonly tta?: Tta;
   readonly items: readonly PredictionRecord[];
 }
 
@@ -90,6 +93,8 @@ export interface SubmissionEntry extends PredictionRecord {
 
 export interface SubmissionOptions {
   readonly threshold: number;
+  /** Recorded in predictions.json when not `none`. */
+  readonly tta?: Tta;
   /** Folder for overlay JPEGs, or null for none. */
   readonly overlaysDir: string | null;
 }
@@ -150,7 +155,9 @@ export class SubmissionWriter {
 
   /** Writes `predictions.json` (items in the order written) and returns it. */
   async finish(): Promise<PredictionsFile> {
-    const file: PredictionsFile = { version: PREDICTIONS_FILE_VERSION, threshold: this.options.threshold, items: this.records };
+    const { threshold, tta } = this.options;
+    // Plain maps keep the file as it was before TTA existed (and so their digests).
+    const file: PredictionsFile = { version: PREDICTIONS_FILE_VERSION, threshold, ...(tta === undefined || tta === "none" ? {} : { tta }), items: this.records };
     await writeFile(path.join(this.dir, PREDICTIONS_FILE), `${JSON.stringify(file, null, 2)}\n`);
     return file;
   }

@@ -141,6 +141,10 @@ describe("flip TTA through the threshold and predict stages", () => {
     expect(followed.logs).toContain("flip TTA (mean of the image and its mirror) (as the threshold was chosen)");
     expect(flip.logs.some((line) => line.startsWith("warning:"))).toBe(false);
     expect(none.logs).toContain("warning: params.tta none differs from the threshold's (chosen with tta flip); the maps it binarises are not of the kind it was swept on");
+    // predictions.json says which maps are flip-averaged; plain maps keep the file as before.
+    const recorded = async (name: string): Promise<unknown> => JSON.parse(await readFile(path.join(root, name, "submission", "predictions.json"), "utf8")).tta;
+    expect(await recorded("follow")).toBe("flip");
+    expect(await recorded("none")).toBeUndefined();
 
     // A threshold.json input recording no TTA overrides the model's threshold, and its TTA with it.
     const fromFile = path.join(root, "from-file");
