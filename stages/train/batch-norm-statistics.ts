@@ -30,6 +30,8 @@ export interface StatisticsPass {
   readonly scaling: InputScaling;
   /** The same items every time: a seeded order that does not depend on the epoch. */
   readonly seed: number;
+  /** The training positions to draw from instead (balanced sampling's order, so the statistics are of the batches training sees). */
+  readonly order?: readonly number[];
   readonly signal: AbortSignal;
 }
 
@@ -46,7 +48,7 @@ export function trainingBatchNormLayers(model: tf.LayersModel): tf.layers.Layer[
 export async function recomputeBatchNormStatistics(pass: StatisticsPass): Promise<number> {
   const layers = trainingBatchNormLayers(pass.model);
   if (layers.length === 0) return 0;
-  const order = epochOrder(pass.data.count, pass.seed, 0, true);
+  const order = pass.order ?? epochOrder(pass.data.count, pass.seed, 0, true);
   const batches = batchPositions(order, pass.batchSize).slice(0, pass.batches);
   const saved = layers.map((layer) => (layer as unknown as MutableMomentum).momentum);
   try {

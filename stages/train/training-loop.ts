@@ -145,6 +145,8 @@ export async function runTraining(setup: TrainingSetup, start: TrainingState): P
         batchSize,
         scaling: setup.scaling,
         seed: setup.seed,
+        // Balanced sampling: the statistics of batches drawn as training draws them (a fixed draw, like epochOrder's epoch 0).
+        order: setup.order?.(0),
         signal: setup.signal,
       });
     }

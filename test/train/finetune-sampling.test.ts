@@ -95,6 +95,15 @@ describe("finetune sampling", () => {
     expect(outcome.metrics?.["epochs_run"]).toBe(1);
   });
 
+  test("with recompute_bn_stats, the statistics come from balanced draws (epoch 0's), not from every item's order", async () => {
+    const sampling = { balance_by: "kind", weights: { photo: 3, render: 1 } };
+    const { batches } = await trainedBatches({ sampling, recompute_bn_stats: 1 });
+    const items = (await openTensorShards(tensors)).manifest.items.filter((item) => item.split === "train");
+    const plan = balancePlan(items, sampling);
+    const trained = balancedEpochOrder(plan, 6, 42, 1);
+    expect(batches).toEqual([trained.slice(0, 4), trained.slice(4), balancedEpochOrder(plan, 6, 42, 0).slice(0, 4)]);
+  });
+
   test("an attribute some items lack fails before the backend and the model, naming it", async () => {
     const dirs = freshDirs();
     const t = testContext(tinyParams({ epochs: 1, sampling: { balance_by: "view" } }), { tensors }, dirs);
