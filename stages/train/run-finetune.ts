@@ -63,8 +63,8 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   if (val.count === 0) throw new Error(`finetune: ${emptyValMessage("the val split of the tensors")}`);
   ctx.log(`data: ${train.count} training items${limited}, ${val.count} validation items, ${size}x${size}`);
   // Checked before the backend and the model: a bad `sampling` fails before any training.
-  const balance = balanceOf(ctx, train);
-  const draws = drawsPerEpoch(ctx.params, train);
+  const draws = ctx.params.sampling?.draws ?? train.count;
+  const balance = balanceOf(ctx, train, draws);
 
   const backend = await initBackend(ctx.runtime.backend as BackendRequest, { purpose: "train", threads: ctx.runtime.threads, log: ctx.log });
   ctx.log(`backend: ${backend.name} (${backend.detail}), ${backend.threads} thread(s)`);
@@ -127,13 +127,8 @@ export async function runFinetune(ctx: StageContext<FinetuneParams>, hooks: Fine
   }
 }
 
-/** Training items drawn per epoch: `sampling.draws` when given, else each training item once. */
-function drawsPerEpoch(params: FinetuneParams, train: SplitData): number {
-  return params.sampling?.draws ?? train.count;
-}
-
 /** The groups of `params.sampling` over the training items (logged once), or null without it. */
-function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData): BalancePlan | null {
+function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData, draws: number): BalancePlan | null {
   const sampling = ctx.params.sampling;
   if (sampling === undefined) return null;
   let plan: BalancePlan;
@@ -143,7 +138,7 @@ function balanceOf(ctx: StageContext<FinetuneParams>, train: SplitData): Balance
     if (error instanceof SamplingError) throw new Error(`finetune: ${error.message}`);
     throw error;
   }
-  ctx.log(describeBalance(plan, drawsPerEpoch(ctx.params, train)));
+  ctx.log(describeBalance(plan, draws));
   if (!ctx.params.shuffle) ctx.log("note: shuffle: false does not apply with sampling (the balanced draws are seeded by the seed and the epoch)");
   return plan;
 }

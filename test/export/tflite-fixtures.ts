@@ -11,6 +11,7 @@ import { TensorShardWriter, type TensorItemInfo } from "../../stages/data/tensor
 import { saveModelFolder, type ModelMetadata } from "../../stages/model/model-folder.js";
 import { predictProbabilities } from "../../stages/predict/infer.js";
 import { binarise, probabilityLevels } from "../../stages/predict/probability.js";
+import { fixtureItemInfo } from "../predict/fixtures.js";
 import { TINY_SIZE, tinyMetadata, tinyMuNet } from "./tiny-model.js";
 
 /** Whether python3 (or MU_PIPE_PYTHON) has TensorFlow with its TFLite converter; null when it does. */
@@ -66,19 +67,7 @@ export async function writeSegmentingFixture(work: string, counts: { train: numb
       for (let row = 0; row < count; row++) {
         shard.image(row).set(images[split].subarray(row * size * size * 3, (row + 1) * size * size * 3));
         shard.mask(row).set(masks.subarray(row * size * size, (row + 1) * size * size).map((v) => (v === 0 ? 0 : 1)));
-        infos.push({
-          id: `${split}-${n}`,
-          image: `/fixture/${n}.png`,
-          imageSha256: "0".repeat(64),
-          mask: `/fixture/${n}-mask.png`,
-          maskEncoding: { kind: "binary" },
-          originalWidth: size,
-          originalHeight: size,
-          subject: null,
-          attributes: {},
-          transform: null,
-          augmentOf: null,
-        });
+        infos.push(fixtureItemInfo(split, n, size));
         n++;
       }
       await writer.commitShard(shard, infos);

@@ -96,19 +96,13 @@ export async function writeSyntheticTensors(dir: string, size: number, items: re
         const image = shard.image(row);
         entry.red.forEach((value, p) => (image[p * 3] = value));
         shard.mask(row).set(entry.mask);
-        infos.push({
-          id: `${split}-${n}`,
-          image: `/fixture/${n}.png`,
-          imageSha256: "0".repeat(64),
-          mask: `/fixture/${n}-mask.png`,
-          maskEncoding: { kind: "binary" },
-          originalWidth: size,
-          originalHeight: size,
-          subject: null,
-          attributes: { ...entry.attributes },
-          transform: entry.augmentOf === undefined ? null : { flip: "horizontal" },
-          augmentOf: entry.augmentOf ?? null,
-        });
+        infos.push(
+          fixtureItemInfo(split, n, size, {
+            attributes: { ...entry.attributes },
+            transform: entry.augmentOf === undefined ? null : { flip: "horizontal" },
+            augmentOf: entry.augmentOf ?? null,
+          }),
+        );
         n++;
       }
       start += count;
@@ -120,6 +114,24 @@ export async function writeSyntheticTensors(dir: string, size: number, items: re
 }
 
 /** An RGB image whose red channel rises left to right (so predictions differ across the image). */
+/** A shard item's record for tensors written by a test: `<split>-<n>`, placeholder source files, size x size, binary mask. */
+export function fixtureItemInfo(split: Split, n: number, size: number, overrides: Partial<TensorItemInfo> = {}): TensorItemInfo {
+  return {
+    id: `${split}-${n}`,
+    image: `/fixture/${n}.png`,
+    imageSha256: "0".repeat(64),
+    mask: `/fixture/${n}-mask.png`,
+    maskEncoding: { kind: "binary" },
+    originalWidth: size,
+    originalHeight: size,
+    subject: null,
+    attributes: {},
+    transform: null,
+    augmentOf: null,
+    ...overrides,
+  };
+}
+
 export function rampImage(width: number, height: number): RawPixels {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
