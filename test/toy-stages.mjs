@@ -8,6 +8,8 @@ async function called(id) {
   if (process.env.TOY_CALLS) await fs.appendFile(process.env.TOY_CALLS, id + "\n");
 }
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  // A signal aborted before we listen never fires again: check it first.
+  if (signal?.aborted) return reject(new Error("aborted"));
   const onAbort = () => { clearTimeout(t); reject(new Error("aborted")); };
   const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
   signal?.addEventListener("abort", onAbort, { once: true });
