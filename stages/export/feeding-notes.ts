@@ -37,6 +37,18 @@ export function feedingLines(metadata: ModelMetadata): string[] {
     "  through a sigmoid (0..1). Resize it back to the image's size (bilinear), then a pixel is",
     "  sclera where probability >= threshold.",
     `  ${thresholdLine(metadata)}`,
+    ...ttaLines(metadata),
+  ];
+}
+
+/** A threshold chosen on flip-TTA maps cuts averaged maps: the app must average too. */
+export function ttaLines(metadata: ModelMetadata): string[] {
+  if (metadata.tta !== "flip") return [];
+  return [
+    "Test-time augmentation",
+    "  The threshold was chosen on flip-averaged maps (as mu-pipe predict makes them): run the",
+    "  model on the image and on its left-right mirror, mirror the second output back and take",
+    "  the mean of the two maps before resizing and thresholding (twice the inference work).",
   ];
 }
 
@@ -60,7 +72,13 @@ export function tfjsReadme(metadata: ModelMetadata, exportedBy: string): string 
     "  const model = await tf.loadLayersModel(\"model/model.json\");",
     "  const probability = tf.tidy(() => {",
     `    const x = tf.image.resizeBilinear(tf.browser.fromPixels(image, 3), [${n}, ${n}])${scalingFormula(metadata.inputScaling).js};`,
-    "    const p = model.predict(x.expandDims(0));",
+    ...(metadata.tta === "flip"
+      ? [
+          "    // flip TTA: the image and its mirror in one batch, the mirror's map mirrored back",
+          "    const maps = model.predict(tf.stack([x, x.reverse(1)]));",
+          "    const p = maps.slice([0], [1]).add(maps.slice([1], [1]).reverse(2)).div(2);",
+        ]
+      : ["    const p = model.predict(x.expandDims(0));"]),
     "    return tf.image.resizeBilinear(p, [image.height, image.width]);",
     "  });",
     `  const mask = probability.greaterEqual(${threshold});`,

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExportError } from "../../stages/export/export-error.js";
 import { exportModel } from "../../stages/export/export-model.js";
 import { fileLoadHandler, loadModelFolder } from "../../stages/model/model-folder.js";
-import { predict, saveTinyModel, tinyBatch, tinyMetadata } from "./tiny-model.js";
+import { feedingLines, tfjsReadme } from "../../stages/export/feeding-notes.js";
+import { tfliteReadme } from "../../stages/export/tflite/tflite-readme.js";
+import { predictProbabilities } from "../../stages/predict/infer.js";
+import { TINY_SIZE, predict, saveTinyModel, tinyBatch, tinyMetadata } from "./tiny-model.js";
 
 let work: string;
 let modelDir: string;
@@ -60,6 +63,32 @@ describe("tfjs export", () => {
     expect(readme).toContain("sigmoid");
     expect(readme).toContain("Threshold: 0.42");
     expect(readme).toContain("greaterEqual(0.42)");
+  });
+
+  it("for a model whose threshold was chosen with flip TTA, README.txt says to average with the mirror, and its example does what predict does", async () => {
+    const ttaModelDir = path.join(work, "tta-model");
+    (await saveTinyModel(ttaModelDir, { ...tinyMetadata, tta: "flip" })).dispose();
+    const out = path.join(work, "tta-export");
+    await exportModel({ modelDir: ttaModelDir, format: "tfjs", out });
+    const readme = await readFile(path.join(out, "README.txt"), "utf8");
+    expect(readme).toContain("Test-time augmentation\n  The threshold was chosen on flip-averaged maps");
+    // The example's two TTA lines, run as written on one image, give predict's flip-TTA map.
+    const lines = readme.split("\n").filter((line) => /^ {4}const (maps|p) = /.test(line));
+    expect(lines).toHaveLength(2);
+    const { model } = await loadModelFolder(out);
+    const pixels = Uint8Array.from({ length: TINY_SIZE * TINY_SIZE * 3 }, (_, i) => (i * 37 + (i % 7) * 11) % 256);
+    const example = new Function("tf", "model", "x", `${lines.join("\n")}\nreturn p;`) as (t: typeof tf, m: tf.LayersModel, x: tf.Tensor3D) => tf.Tensor;
+    const fromReadme = tf.tidy(() => example(tf, model, tf.tensor3d(pixels, [TINY_SIZE, TINY_SIZE, 3], "float32").div(127.5).sub(1) as tf.Tensor3D).dataSync());
+    const fromPredict = await predictProbabilities(model, pixels, 1, TINY_SIZE, "imagenet", "flip");
+    const plain = await predictProbabilities(model, pixels, 1, TINY_SIZE, "imagenet", "none");
+    model.dispose();
+    expect(Math.max(...fromPredict.map((v, i) => Math.abs(v - (fromReadme[i] ?? NaN))))).toBeLessThan(1e-6);
+    expect(Math.max(...fromPredict.map((v, i) => Math.abs(v - (plain[i] ?? NaN))))).toBeGreaterThan(0.01); // the flip matters for this model
+    expect(tfjsReadme(tinyMetadata, "mu-pipe")).not.toContain("Test-time augmentation");
+    // TFLite's README and ONNX's doc string (feedingLines) say the same.
+    expect(tfliteReadme({ ...tinyMetadata, tta: "flip" }, "m.tflite", "none", {})).toContain("Test-time augmentation\n  The threshold was chosen on flip-averaged maps");
+    expect(feedingLines({ ...tinyMetadata, tta: "flip" })).toContain("Test-time augmentation");
+    expect(feedingLines(tinyMetadata)).not.toContain("Test-time augmentation");
   });
 
   it("refuses an existing output without force, and replaces an earlier export with it", async () => {

@@ -14,7 +14,10 @@ import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import * as tf from "@tensorflow/tfjs";
+
 import { main } from "../../cli/main.js";
+import { saveModelFolder, type ModelMetadata } from "../../stages/model/model-folder.js";
 import { NO_CHROMIUM, findChromium, screenshot } from "../report/browser.js";
 import { skipUnlessAvailable } from "../require-in-ci.js";
 import { captureIO } from "./tiny-model.js";
@@ -36,6 +39,26 @@ const PHOTOS = [
   // A phone photo: JPEG, stored sideways with EXIF orientation 6.
   { name: "eye-phone.jpg", seed: 13, width: 400, height: 300, minF1: 0.95 },
 ];
+
+/**
+ * A model far from mirror-symmetric, its threshold chosen with flip TTA: a pixel's
+ * probability is the red value / 255 of the pixel 8 columns to its left (a 1x17
+ * convolution whose only weight is its first tap).
+ */
+async function saveShiftedRedModel(dir: string): Promise<void> {
+  const size = 64;
+  const model = tf.sequential({
+    layers: [tf.layers.conv2d({ inputShape: [size, size, 3], filters: 1, kernelSize: [1, 17], padding: "same", useBias: false, name: "shifted_red" })],
+  });
+  const kernel = tf.buffer([1, 17, 3, 1]);
+  kernel.set(1, 0, 0, 0, 0);
+  const weights = kernel.toTensor();
+  model.layers[0]?.setWeights([weights]);
+  const metadata: ModelMetadata = { version: 1, format: "mu-pipe-model", alpha: 0.35, inputSize: size, decoderFilters: [8, 8, 8, 8], inputScaling: "unit", threshold: 0.5, tta: "flip", createdBy: "mu-pipe test" };
+  await saveModelFolder(model, dir, metadata);
+  weights.dispose();
+  model.dispose();
+}
 
 function expectAgreement(f1: readonly number[]): void {
   expect(f1.map((value, i) => value >= (PHOTOS[i]?.minF1 ?? 1))).toEqual(PHOTOS.map(() => true));
@@ -146,6 +169,35 @@ describe.skipIf(skipUnlessAvailable("Chromium", executable === null ? NO_CHROMIU
       expect(maskF1(greyPixels(masks[0]?.png ?? new Uint8Array()).pixels, predictMask.pixels)).toBeGreaterThanOrEqual(0.99);
       expect(opened.errors).toEqual([]);
       expect(opened.network).toEqual([]);
+    } finally {
+      await opened.context.close();
+    }
+  }, 120_000);
+
+  it("a model whose threshold was chosen with flip TTA: the page averages with the mirror, as mu-pipe predict does", async () => {
+    await saveShiftedRedModel(path.join(dir, "tta-model"));
+    for (const args of [
+      ["export", "tta-model", "--format", "web", "--out", "site-tta"],
+      ["predict", "--model", "tta-model", ...PHOTOS.map((p) => p.name), "--out", "predicted-tta"],
+      ["predict", "--model", "tta-model", "--tta", "none", ...PHOTOS.map((p) => p.name), "--out", "predicted-plain"],
+    ]) {
+      const io = captureIO(dir);
+      expect(await main(args, io), io.stderr()).toBe(0);
+    }
+    const opened = await openSite(browser, `${pathToFileURL(path.join(dir, "site-tta", "index.html")).href}?backend=wasm`, PHONE);
+    try {
+      expect(await opened.page.textContent("#tta")).toBe("flip (mean with the mirrored photo)");
+      const masks = await segmentPhotos(opened.page, photos);
+      const f1 = async (folder: string, i: number): Promise<number> => {
+        const name = (PHOTOS[i]?.name ?? "").replace(/\.\w+$/, ".png");
+        return maskF1(greyPixels(masks[i]?.png ?? new Uint8Array()).pixels, greyPixels(await readFile(path.join(dir, folder, "Binarised", name))).pixels);
+      };
+      const withTta = await Promise.all(PHOTOS.map((_, i) => f1("predicted-tta", i)));
+      const plain = await Promise.all(PHOTOS.map((_, i) => f1("predicted-plain", i)));
+      console.log(`web app with flip TTA: mask F1 against predict with TTA ${withTta.map((v) => v.toFixed(4)).join(", ")}; against predict without ${plain.map((v) => v.toFixed(4)).join(", ")}`);
+      expectAgreement(withTta);
+      expect(plain.every((value) => value < 0.95)).toBe(true);
+      expect(opened.errors).toEqual([]);
     } finally {
       await opened.context.close();
     }

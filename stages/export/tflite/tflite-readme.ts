@@ -4,7 +4,7 @@
  */
 import type { ModelMetadata } from "../../model/model-folder.js";
 import { unreachable } from "../../../pipeline/failure.js";
-import { scalingFormula } from "../feeding-notes.js";
+import { scalingFormula, ttaLines } from "../feeding-notes.js";
 import type { Quantization, TfliteTensor } from "./convert-tflite.js";
 
 export function tfliteReadme(metadata: ModelMetadata, file: string, quantize: Quantization, facts: { input?: TfliteTensor; output?: TfliteTensor }): string {
@@ -22,6 +22,7 @@ export function tfliteReadme(metadata: ModelMetadata, file: string, quantize: Qu
     "",
     `Threshold: ${threshold} (${thresholdNote}): a pixel is sclera where probability >= ${threshold}.`,
     "Resize the probability map back to the image's size (bilinear) before thresholding.",
+    ...(metadata.tta === "flip" ? ["", ...ttaLines(metadata)] : []),
     "",
   ].join("\n");
 }

@@ -108,7 +108,7 @@ downloaded when the page runs; photos never leave the device.
 - Backend: WebGL, else WebAssembly; index.html?backend=wasm (or webgl) picks one.
 
 As mu-pipe predict: photos are stretched to ${metadata.inputSize}x${metadata.inputSize}, scaled "${metadata.inputScaling}",
-the probability map is resized back bilinearly and cut at threshold ${threshold}.
+the probability map is resized back bilinearly and cut at threshold ${threshold}.${metadata.tta === "flip" ? "\nEach map is the mean of the photo's map and the mirrored map of the mirrored photo\n(flip test-time augmentation, as the threshold was chosen)." : ""}
 resize.js stretches photos as sharp's lanczos3 does (byte for byte when shrinking;
 photos smaller than the model input are enlarged with a close cubic), so the masks
 match mu-pipe predict's.

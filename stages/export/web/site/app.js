@@ -7,7 +7,9 @@
  * Each photo is processed as `mu-pipe predict` does: stretched to the model's square
  * input, scaled as mu-model.json says, predicted, the probability map resized back to
  * the photo's size (bilinear, half-pixel centres, 8-bit levels) and cut at the threshold
- * (level / 255 >= threshold).
+ * (level / 255 >= threshold). A model whose threshold was chosen with flip test-time
+ * augmentation (mu-model.json `tta: "flip"`) gets it here too: the map is the mean of
+ * the photo's map and the mirrored map of the mirrored photo, as in mu-pipe predict.
  */
 "use strict";
 
@@ -16,6 +18,7 @@
   const metadata = model.metadata;
   const size = metadata.inputSize;
   const threshold = metadata.threshold;
+  const flipTta = metadata.tta === "flip";
   const $ = (id) => document.getElementById(id);
 
   const state = { net: null, camera: null };
@@ -115,8 +118,13 @@
     const output = tf.tidy(() => {
       const rgb = tf.tensor3d(pixels, [size, size, 3], "float32");
       const scaled = metadata.inputScaling === "unit" ? tf.div(rgb, 255) : tf.sub(tf.div(rgb, 127.5), 1);
-      const result = state.net.predict(tf.expandDims(scaled, 0));
-      return Array.isArray(result) ? result[0] : result;
+      const batch = flipTta ? tf.stack([scaled, tf.reverse(scaled, 1)]) : tf.expandDims(scaled, 0);
+      const predicted = state.net.predict(batch);
+      const maps = Array.isArray(predicted) ? predicted[0] : predicted;
+      if (!flipTta) return maps;
+      // [2, size, size, 1]: the photo's map and the mirrored photo's, mirrored back.
+      const [plain, mirrored] = tf.unstack(maps, 0);
+      return tf.div(tf.add(plain, tf.reverse(mirrored, 1)), 2);
     });
     try {
       return await output.data();
@@ -351,6 +359,7 @@
   async function start() {
     $("threshold").textContent = String(threshold);
     $("input-size").textContent = `${size}×${size}, ${metadata.inputScaling} scaling`;
+    $("tta").textContent = flipTta ? "flip (mean with the mirrored photo)" : "none";
     const backend = await chooseBackend();
     $("backend").textContent = backend;
     document.body.dataset.backend = backend;
