@@ -25,6 +25,84 @@ export interface DatasetFacts {
   readonly splitBy: "subject" | "image" | "file" | null;
   /** The split's fractions as the params gave them. */
   readonly fractions: Readonly<Record<Split, number>> | null;
+  /** The items' attributes (null: not known, e.g. a load result cached before they were published). */
+  readonly attributes: AttributeFacts | null;
+}
+
+/**
+ * The attributes the items have (`kind`, `eye`, ...): every name, and for a name of at
+ * most MAX_ATTRIBUTE_VALUES values the original items per value per split (an
+ * attribute of many values, e.g. an id, has no counts). So `where` and `sampling` can
+ * be checked before the stages that use them run.
+ */
+export interface AttributeFacts {
+  readonly names: readonly string[];
+  readonly counts: Readonly<Record<string, Readonly<Record<string, Readonly<Record<Split, number>>>>>>;
+}
+
+/** Attributes with more values than this publish no per-value counts (as evaluate's per-group figures). */
+export const MAX_ATTRIBUTE_VALUES = 12;
+
+const ATTRIBUTE_NAMES_KEY = "attributes";
+/** `kind=webcam.train`: how many original train items have kind webcam. */
+const attributeCountKey = (name: string, value: string, split: Split): string => `${name}=${value}.${split}`;
+const ATTRIBUTE_COUNT_KEY = /^([^=]+)=(.+)\.(train|val|test)$/;
+
+/** The attribute facts of `items` (originals), as load publishes them in its metrics. */
+export function attributeMetrics(items: readonly { readonly split: Split; readonly attributes: Readonly<Record<string, string>> }[]): Facts {
+  const byName = new Map<string, Map<string, Record<Split, number>>>();
+  for (const item of items) {
+    for (const [name, value] of Object.entries(item.attributes)) {
+      const values = byName.get(name) ?? new Map<string, Record<Split, number>>();
+      byName.set(name, values);
+      const counts = values.get(value) ?? { train: 0, val: 0, test: 0 };
+      values.set(value, counts);
+      counts[item.split]++;
+    }
+  }
+  const names = [...byName.keys()].sort();
+  return attributeFactsToFlat({
+    names,
+    counts: Object.fromEntries(names.flatMap((name) => {
+      const values = byName.get(name);
+      return values === undefined || values.size > MAX_ATTRIBUTE_VALUES ? [] : [[name, Object.fromEntries([...values].sort(([a], [b]) => a.localeCompare(b)))]];
+    })),
+  });
+}
+
+function attributeFactsToFlat(a: AttributeFacts): Facts {
+  const flat: Record<string, number | string> = { [ATTRIBUTE_NAMES_KEY]: a.names.join(",") };
+  for (const [name, values] of Object.entries(a.counts)) {
+    for (const [value, counts] of Object.entries(values)) for (const split of SPLIT_NAMES) flat[attributeCountKey(name, value, split)] = counts[split];
+  }
+  return flat;
+}
+
+function readAttributeFacts(facts: Facts): AttributeFacts | null {
+  const names = facts[ATTRIBUTE_NAMES_KEY];
+  if (typeof names !== "string") return null;
+  const known = new Set(names.split(",").filter(Boolean));
+  const counts: Record<string, Record<string, Record<Split, number>>> = {};
+  for (const [key, value] of Object.entries(facts)) {
+    const match = ATTRIBUTE_COUNT_KEY.exec(key);
+    if (match === null || typeof value !== "number") continue;
+    const [, name = "", attributeValue = "", split = "train"] = match;
+    if (!known.has(name)) continue;
+    const values = (counts[name] ??= {});
+    const perSplit = (values[attributeValue] ??= { train: 0, val: 0, test: 0 });
+    perSplit[split as Split] = value;
+  }
+  return { names: [...known], counts };
+}
+
+/** The items with each value of `name` in `split`, sorted by value, or null when not known. */
+export function attributeValuesIn(a: AttributeFacts, name: string, split: Split): [string, number][] | null {
+  const values = a.counts[name];
+  if (values === undefined) return null;
+  return Object.entries(values)
+    .map(([value, counts]): [string, number] => [value, counts[split]])
+    .filter(([, n]) => n > 0)
+    .sort(([x], [y]) => x.localeCompare(y));
 }
 
 const num = (facts: Facts, key: string): number | null => {
@@ -48,6 +126,7 @@ export function readDatasetFacts(facts: Facts | undefined): DatasetFacts | null 
     subjects: num(facts, "subjects"),
     splitBy: splitBy === "subject" || splitBy === "image" || splitBy === "file" ? splitBy : null,
     fractions: fractions.train === null || fractions.val === null || fractions.test === null ? null : { train: fractions.train, val: fractions.val, test: fractions.test },
+    attributes: readAttributeFacts(facts),
   };
 }
 
@@ -61,6 +140,7 @@ export function datasetFacts(d: DatasetFacts): Facts {
     subjects: d.subjects,
     split_by: d.splitBy,
     ...(d.fractions ? { fraction_train: d.fractions.train, fraction_val: d.fractions.val, fraction_test: d.fractions.test } : {}),
+    ...(d.attributes ? attributeFactsToFlat(d.attributes) : {}),
   };
 }
 
@@ -76,6 +156,7 @@ export function loadFacts(stageId: string, params: LoadParams, metrics: Facts | 
     subjects: num(metrics, "subjects"),
     splitBy: by === "subject" || by === "image" || by === "file" ? by : split.file !== undefined ? "file" : (split.by ?? null),
     fractions: { train: split.train, val: split.val, test: split.test },
+    attributes: readAttributeFacts(metrics),
   };
   if (typeof metrics["train"] !== "number") return metrics; // an old record without counts: nothing to check
   return { ...metrics, ...datasetFacts(d) };

@@ -19,6 +19,7 @@ import {
   type SkippedItem,
   type Split,
 } from "./dataset-manifest.js";
+import { attributeMetrics } from "./dataset-facts.js";
 import { inspectImage, sha256Hex } from "./image-files.js";
 import { InputFileError, InputProblems } from "./input-problems.js";
 import { checkSplitFractions, maskEncodingOf, withDefaults, type LoadParams, type SourceParams, type SplitBy } from "./load-params.js";
@@ -108,7 +109,7 @@ export async function runLoad(ctx: StageContext<LoadParams>): Promise<StageOutco
   await writeFile(path.join(datasetDir, DATASET_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await writeFile(path.join(datasetDir, LOAD_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   ctx.log(`wrote ${items.length} items (train ${counts.train}, val ${counts.val}, test ${counts.test}), ${skipped.length} skipped`);
-  return { metrics: { ...counts, split_by: by, skipped: skipped.length, ignored: scan.ignored.length } };
+  return { metrics: { ...counts, split_by: by, skipped: skipped.length, ignored: scan.ignored.length, ...attributeMetrics(items) } };
 }
 
 function scanSource(source: SourceParams, ctx: StageContext<LoadParams>, datasetDir: string): Promise<SourceScan> {

@@ -12,7 +12,7 @@
 import path from "node:path";
 
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
-import { SPLIT_NAMES, passDatasetFacts, readDatasetFacts, type DatasetFacts } from "./dataset-facts.js";
+import { MAX_ATTRIBUTE_VALUES, SPLIT_NAMES, passDatasetFacts, readDatasetFacts, type AttributeFacts, type DatasetFacts } from "./dataset-facts.js";
 import type { DatasetItem, DatasetManifest, FileRef, Split } from "./dataset-manifest.js";
 import { readDatasetManifest, writeDatasetManifest } from "./dataset-manifest-io.js";
 import { artifactFilePaths, isArtifactFile, linkArtifactFiles } from "./link-artifact-files.js";
@@ -57,10 +57,36 @@ export function mergeManifests(dataset: DatasetManifest, add: DatasetManifest, p
 }
 
 /** `dataset`'s facts with the counts of `add`'s kept splits added; the split explanations stay `dataset`'s. */
-function mergedFacts(d: DatasetFacts, add: DatasetFacts, splits: readonly Split[]): DatasetFacts {
+function mergedFacts(d: DatasetFacts, add: DatasetFacts, params: MergeParams): DatasetFacts {
+  const splits = params.splits ?? SPLIT_NAMES;
   const plus = (counts: Readonly<Record<Split, number>>, extra: Readonly<Record<Split, number>>): Record<Split, number> =>
     Object.fromEntries(SPLIT_NAMES.map((split) => [split, counts[split] + (splits.includes(split) ? extra[split] : 0)])) as Record<Split, number>;
-  return { ...d, originals: plus(d.originals, add.originals), copies: plus(d.copies, add.copies) };
+  return { ...d, originals: plus(d.originals, add.originals), copies: plus(d.copies, add.copies), attributes: mergedAttributes(d, add, params, plus) };
+}
+
+/** Both datasets' attribute counts, `add`'s with `params.attributes` set on every item; unknown when either side's are. */
+function mergedAttributes(
+  d: DatasetFacts,
+  add: DatasetFacts,
+  params: MergeParams,
+  plus: (counts: Readonly<Record<Split, number>>, extra: Readonly<Record<Split, number>>) => Record<Split, number>,
+): AttributeFacts | null {
+  if (d.attributes === null || add.attributes === null) return null;
+  const none = { train: 0, val: 0, test: 0 };
+  const addCounts: Record<string, Readonly<Record<string, Readonly<Record<Split, number>>>>> = { ...add.attributes.counts };
+  for (const [name, value] of Object.entries(params.attributes)) addCounts[name] = { [value]: add.originals };
+  const names = [...new Set([...d.attributes.names, ...add.attributes.names, ...Object.keys(params.attributes)])].sort();
+  const counts: Record<string, Record<string, Record<Split, number>>> = {};
+  for (const name of names) {
+    const ours = d.attributes.counts[name];
+    const theirs = addCounts[name];
+    // An attribute with no counts on a side that has it (too many values) has none merged.
+    if ((ours === undefined && d.attributes.names.includes(name)) || (theirs === undefined && (add.attributes.names.includes(name) || name in params.attributes))) continue;
+    const values = [...new Set([...Object.keys(ours ?? {}), ...Object.keys(theirs ?? {})])];
+    if (values.length > MAX_ATTRIBUTE_VALUES) continue;
+    counts[name] = Object.fromEntries(values.map((value) => [value, plus(ours?.[value] ?? none, theirs?.[value] ?? none)]));
+  }
+  return { names, counts };
 }
 
 export const mergeStage = defineStageType<MergeParams>({
@@ -77,7 +103,7 @@ export const mergeStage = defineStageType<MergeParams>({
   facts: ({ params, inputs, metrics }) => {
     const add = readDatasetFacts(inputs["add"]);
     if (add === null) return metrics ?? {};
-    return passDatasetFacts(inputs["dataset"], metrics, (d) => mergedFacts(d, add, params.splits ?? SPLIT_NAMES));
+    return passDatasetFacts(inputs["dataset"], metrics, (d) => mergedFacts(d, add, params));
   },
   async run(ctx: StageContext<MergeParams>) {
     const datasetDir = ctx.inputs["dataset"];

@@ -4,6 +4,9 @@
  * `{ kind: [webcam, unityeyes], eye: L }`: an item matches when, for every key, its
  * value is one of those listed. The threshold stage pools only these items.
  */
+import type { PreflightProblem } from "../../pipeline/stage.js";
+import { attributeValuesIn, type DatasetFacts } from "../data/dataset-facts.js";
+import type { Split } from "../data/dataset-manifest.js";
 import type { TensorItem } from "../data/tensor-shards.js";
 
 /** Attribute -> the value, or values, an item must have. */
@@ -46,15 +49,51 @@ export function describeWhere(where: Where): string {
 export function noMatchMessage(where: Where, candidates: readonly Pick<TensorItem, "attributes">[], what: string): string {
   const present = Object.keys(where).map((key) => {
     const counts = new Map<string, number>();
-    let without = 0;
     for (const item of candidates) {
       const value = item.attributes[key];
-      if (value === undefined) without++;
-      else counts.set(value, (counts.get(value) ?? 0) + 1);
+      if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
     }
-    const values = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([value, n]) => `${value} (${n})`);
-    if (without > 0) values.push(`no ${key} (${without})`);
-    return `${key} there: ${values.length > 0 ? values.join(", ") : "none"}`;
+    return { key, values: [...counts] };
   });
-  return `no ${what} has ${describeWhere(where)} (${candidates.length} ${what}s; ${present.join("; ")})`;
+  return noMatchWording(where, candidates.length, present, what);
+}
+
+/**
+ * The words of noMatchMessage from counts: `total` candidates, and for each key of
+ * `where` the values they have with how many have each (the rest have no such key).
+ */
+export function noMatchWording(where: Where, total: number, present: readonly { key: string; values: readonly (readonly [string, number])[] }[], what: string): string {
+  const lines = present.map(({ key, values }) => {
+    const listed = [...values].sort(([a], [b]) => a.localeCompare(b)).map(([value, n]) => `${value} (${n})`);
+    const without = total - values.reduce((sum, [, n]) => sum + n, 0);
+    if (without > 0) listed.push(`no ${key} (${without})`);
+    return `${key} there: ${listed.length > 0 ? listed.join(", ") : "none"}`;
+  });
+  return `no ${what} has ${describeWhere(where)} (${total} ${what}s; ${lines.join("; ")})`;
+}
+
+/**
+ * `where` checked against the dataset facts before the stage runs: a key whose listed
+ * values no original item of `split` has (or an attribute no item has) means nothing
+ * matches. Keys whose values are not counted (too many) are not checked.
+ */
+export function whereProblems(d: DatasetFacts, where: Where, split: Split, stageId: string): PreflightProblem[] {
+  const attributes = d.attributes;
+  if (attributes === null) return [];
+  const present: { key: string; values: [string, number][] }[] = [];
+  let matchesNothing = false;
+  for (const [key, wanted] of Object.entries(whereLists(where))) {
+    const values = attributes.names.includes(key) ? attributeValuesIn(attributes, key, split) : [];
+    if (values === null) continue;
+    present.push({ key, values });
+    if (!values.some(([value]) => wanted.includes(value))) matchesNothing = true;
+  }
+  if (!matchesNothing) return [];
+  return [
+    {
+      keyPath: `stages.${stageId}.params.where`,
+      message: `params.where: ${noMatchWording(where, d.originals[split], present, `original ${split} image`)}`,
+      hints: ["change params.where (or params.split)"],
+    },
+  ];
 }

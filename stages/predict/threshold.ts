@@ -12,6 +12,7 @@
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { THRESHOLD_OUTPUTS, thresholdParamsSchema, type ThresholdParams } from "./threshold-params.js";
 import { emptySplitProblem, itemCount, readDatasetFacts } from "../data/dataset-facts.js";
+import { whereProblems } from "./item-where.js";
 
 export const thresholdStage = defineStageType<ThresholdParams>({
   name: "threshold",
@@ -31,8 +32,11 @@ export const thresholdStage = defineStageType<ThresholdParams>({
   usesBackend: true,
   preflight({ stageId, params, inputs }) {
     const d = readDatasetFacts(inputs["tensors"]);
-    if (d === null || itemCount(d, params.split, params.include_augmented) > 0) return [];
-    return [emptySplitProblem(d, params.split, `the threshold is swept over the ${params.split} split's pixels`, [`or sweep another split: stages.${stageId}.params.split`])];
+    if (d === null) return [];
+    if (itemCount(d, params.split, params.include_augmented) === 0) {
+      return [emptySplitProblem(d, params.split, `the threshold is swept over the ${params.split} split's pixels`, [`or sweep another split: stages.${stageId}.params.split`])];
+    }
+    return params.where === undefined ? [] : whereProblems(d, params.where, params.split, stageId);
   },
   async run(ctx: StageContext<ThresholdParams>) {
     const { runThreshold } = await import("./run-threshold.js");

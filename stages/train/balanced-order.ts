@@ -60,27 +60,33 @@ export function balancePlan(items: readonly BalanceItem[], params: SamplingParam
     else byValue.set(value, [position]);
   });
   const values = [...byValue.keys()].sort();
-  const present = values.map((value) => `${value} (${byValue.get(value)?.length} items)`).join(", ");
-
   const weights = params.weights;
-  if (weights !== undefined) {
-    const unknown = Object.keys(weights).filter((value) => !byValue.has(value)).sort();
-    if (unknown.length > 0) {
-      throw new SamplingError(`sampling.weights names ${quoted(unknown)}, which no training item has as its "${attribute}"; the values present: ${present}`);
-    }
-    const unweighted = values.filter((value) => weights[value] === undefined);
-    if (unweighted.length > 0) {
-      throw new SamplingError(`sampling.weights gives no weight to ${quoted(unweighted)}; with weights, every value of "${attribute}" needs one; the values present: ${present}`);
-    }
-    const bad = values.filter((value) => !(Number.isFinite(weights[value]) && (weights[value] as number) > 0));
-    if (bad.length > 0) throw new SamplingError(`sampling.weights: the weight of ${quoted(bad)} must be a number above 0, got ${bad.map((v) => weights[v]).join(", ")}`);
-  }
+  const problem = weightsProblem(attribute, values.map((value) => [value, byValue.get(value)?.length ?? 0]), weights, "items");
+  if (problem !== null) throw new SamplingError(problem);
   const weightOf = (value: string): number => weights?.[value] ?? 1;
   const total = values.reduce((sum, value) => sum + weightOf(value), 0);
   return {
     attribute,
     groups: values.map((value) => ({ value, positions: byValue.get(value) ?? [], share: weightOf(value) / total })),
   };
+}
+
+/**
+ * What is wrong with `weights` for the values of `attribute` the training items have
+ * (`present`: value and how many `unit`), or null. Also checked before training, from
+ * the dataset facts (finetune-preflight.ts).
+ */
+export function weightsProblem(attribute: string, present: readonly (readonly [string, number])[], weights: SamplingParams["weights"], unit: string): string | null {
+  if (weights === undefined) return null;
+  const values = present.map(([value]) => value);
+  const listed = present.map(([value, n]) => `${value} (${n} ${unit})`).join(", ");
+  const unknown = Object.keys(weights).filter((value) => !values.includes(value)).sort();
+  if (unknown.length > 0) return `sampling.weights names ${quoted(unknown)}, which no training item has as its "${attribute}"; the values present: ${listed}`;
+  const unweighted = values.filter((value) => weights[value] === undefined);
+  if (unweighted.length > 0) return `sampling.weights gives no weight to ${quoted(unweighted)}; with weights, every value of "${attribute}" needs one; the values present: ${listed}`;
+  const bad = values.filter((value) => !(Number.isFinite(weights[value]) && (weights[value] as number) > 0));
+  if (bad.length > 0) return `sampling.weights: the weight of ${quoted(bad)} must be a number above 0, got ${bad.map((v) => weights[v]).join(", ")}`;
+  return null;
 }
 
 /**

@@ -5,8 +5,9 @@
  * `run` makes the same checks on the tensors themselves, with the same words.
  */
 import type { PreflightContext, PreflightProblem } from "../../pipeline/stage.js";
-import { emptySplitProblem, itemCount, readDatasetFacts, readTensorSize } from "../data/dataset-facts.js";
-import type { FinetuneParams } from "./finetune-params.js";
+import { attributeValuesIn, emptySplitProblem, itemCount, readDatasetFacts, readTensorSize, type DatasetFacts } from "../data/dataset-facts.js";
+import { weightsProblem } from "./balanced-order.js";
+import type { FinetuneParams, SamplingParams } from "./finetune-params.js";
 
 /** Why fine-tuning needs a val split; it is never replaced by the training split. */
 export const VAL_NEED = "early stopping, reduce-LR and the best checkpoint are judged on the val loss, and best_val_dice is measured on it";
@@ -47,5 +48,26 @@ export function finetunePreflight({ stageId, params, inputs }: PreflightContext<
     problems.push({ keyPath: `stages.${stageId}.params.batch_size`, message: batchTooLargeMessage(params.batch_size, train, `${copies}${limit}`) });
   }
   if (itemCount(d, "val", true) === 0) problems.push(emptySplitProblem(d, "val", VAL_NEED));
+  if (params.sampling !== undefined && train > 0) problems.push(...samplingProblems(d, params.sampling, stageId));
   return problems;
+}
+
+/** `sampling` against the training split's attributes (originals: copies share theirs). */
+function samplingProblems(d: DatasetFacts, sampling: SamplingParams, stageId: string): PreflightProblem[] {
+  const attributes = d.attributes;
+  if (attributes === null) return [];
+  const attribute = sampling.balance_by;
+  const at = (key: string): string => `stages.${stageId}.params.sampling.${key}`;
+  if (!attributes.names.includes(attribute)) {
+    const names = attributes.names.length > 0 ? `the items' attributes: ${attributes.names.join(", ")}` : "the items have no attributes";
+    return [{ keyPath: at("balance_by"), message: `sampling.balance_by: no training item has an attribute "${attribute}", so there are no groups to balance; ${names}` }];
+  }
+  const present = attributeValuesIn(attributes, attribute, "train");
+  if (present === null) return [];
+  const grouped = present.reduce((sum, [, n]) => sum + n, 0);
+  if (grouped < d.originals.train) {
+    return [{ keyPath: at("balance_by"), message: `sampling.balance_by: ${d.originals.train - grouped} of ${d.originals.train} original training items have no attribute "${attribute}", so they belong to no group` }];
+  }
+  const problem = weightsProblem(attribute, present, sampling.weights, "original items");
+  return problem === null ? [] : [{ keyPath: at("weights"), message: problem }];
 }

@@ -8,10 +8,11 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 
-import type { DatasetItem, DatasetManifest } from "../../stages/data/dataset-manifest.js";
+import type { Facts } from "../../pipeline/stage.js";
+import type { DatasetItem, DatasetManifest, Split } from "../../stages/data/dataset-manifest.js";
 import { resolveFileRef } from "../../stages/data/dataset-manifest.js";
 import { readDatasetManifest } from "../../stages/data/dataset-manifest-io.js";
-import { datasetFacts } from "../../stages/data/dataset-facts.js";
+import { attributeMetrics, datasetFacts, readDatasetFacts } from "../../stages/data/dataset-facts.js";
 import { mergeManifests, mergeStage, type MergeParams } from "../../stages/data/merge.js";
 import { mergeParamsSchema } from "../../stages/data/merge-params.js";
 import { resizeStage, type ResizeParams } from "../../stages/data/resize.js";
@@ -132,12 +133,40 @@ describe("merge", () => {
 
   it("facts: add's split counts join dataset's (only the kept splits) once both are known", () => {
     const facts = (train: number, val: number, test: number, stage: string) =>
-      datasetFacts({ stage, originals: { train, val, test }, copies: { train: 0, val: 0, test: 0 }, subjects: null, splitBy: "image", fractions: { train: 0.8, val: 0.1, test: 0.1 } });
+      datasetFacts({ stage, originals: { train, val, test }, copies: { train: 0, val: 0, test: 0 }, subjects: null, splitBy: "image", fractions: { train: 0.8, val: 0.1, test: 0.1 }, attributes: null });
     const inputs = { dataset: facts(80, 10, 10, "load"), add: facts(180, 20, 0, "closeups") };
     const merged = mergeStage.facts?.({ stageId: "mixed", params: { ...params }, inputs, metrics: null });
     expect(merged).toMatchObject({ dataset_stage: "load", train: 260, val: 30, test: 10 });
     expect(mergeStage.facts?.({ stageId: "mixed", params: { ...params, splits: ["train"] }, inputs, metrics: null })).toMatchObject({ train: 260, val: 10 });
     expect(mergeStage.facts?.({ stageId: "mixed", params: { ...params }, inputs: { dataset: inputs.dataset, add: {} }, metrics: null })).toEqual({});
+  });
+
+  it("facts: attribute counts of both, add's items with params.attributes set; unknown when either side's are", () => {
+    const load = attributeMetrics([
+      ...Array.from({ length: 3 }, () => ({ split: "train" as const, attributes: { kind: "webcam" } })),
+      ...Array.from({ length: 5 }, () => ({ split: "train" as const, attributes: { kind: "unityeyes" } })),
+      { split: "test" as const, attributes: { kind: "webcam" } },
+    ]);
+    const closeups = attributeMetrics([
+      { split: "train" as const, attributes: { view: "closeup", kind: "render" } },
+      { split: "train" as const, attributes: { view: "closeup", kind: "render" } },
+      { split: "val" as const, attributes: { view: "closeup", kind: "render" } },
+    ]);
+    const withCounts = (counts: Record<Split, number>, stage: string, attributes: Facts) => ({
+      ...datasetFacts({ stage, originals: counts, copies: { train: 0, val: 0, test: 0 }, subjects: null, splitBy: "image", fractions: null, attributes: null }),
+      ...attributes,
+    });
+    const inputs = { dataset: withCounts({ train: 8, val: 0, test: 1 }, "load", load), add: withCounts({ train: 2, val: 1, test: 0 }, "closeups", closeups) };
+    const merged = readDatasetFacts(mergeStage.facts?.({ stageId: "mixed", params: { ...params, attributes: { kind: "synthetic" }, splits: ["train"] }, inputs, metrics: null }));
+    expect(merged?.attributes).toEqual({
+      names: ["kind", "view"],
+      counts: {
+        kind: { synthetic: { train: 2, val: 0, test: 0 }, unityeyes: { train: 5, val: 0, test: 0 }, webcam: { train: 3, val: 0, test: 1 } },
+        view: { closeup: { train: 2, val: 0, test: 0 } },
+      },
+    });
+    const unknown = { ...inputs, add: withCounts({ train: 2, val: 1, test: 0 }, "closeups", {}) };
+    expect(readDatasetFacts(mergeStage.facts?.({ stageId: "mixed", params: { ...params }, inputs: unknown, metrics: null }))?.attributes).toBeNull();
   });
 });
 
