@@ -81,11 +81,34 @@ export function formatProgress(update: ProgressUpdate, etaSeconds: number | null
   return parts.join(" · ");
 }
 
-/** `items_train=160 images_per_s=52.1` */
+/** A per-group figure: `<attribute>=<value>.<figure>`, e.g. `kind=webcam.pooled_f1`. */
+const GROUP_FIGURE = /^([^.=]+=.+)\.([^.=]+)$/;
+
+/**
+ * `items_train=160 images_per_s=52.1`. A group's figures (`kind=webcam.f1`,
+ * `kind=webcam.images`) are gathered where the first one is, as
+ * `kind=webcam[f1=0.81 images=20]`, so a line with many groups stays readable.
+ */
 export function formatMetricsInline(metrics: Readonly<Record<string, MetricValue>>): string {
-  return Object.entries(metrics)
-    .map(([name, value]) => `${name}=${formatMetricValue(value)}`)
-    .join(" ");
+  const parts: (string | { group: string; figures: string[] })[] = [];
+  const groups = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(metrics)) {
+    const match = GROUP_FIGURE.exec(name);
+    const text = `${match ? match[2] : name}=${formatMetricValue(value)}`;
+    if (match === null) {
+      parts.push(text);
+      continue;
+    }
+    const group = match[1] as string;
+    const figures = groups.get(group);
+    if (figures) figures.push(text);
+    else {
+      const started = [text];
+      groups.set(group, started);
+      parts.push({ group, figures: started });
+    }
+  }
+  return parts.map((part) => (typeof part === "string" ? part : `${part.group}[${part.figures.join(" ")}]`)).join(" ");
 }
 
 /** The first 12 hex digits of a digest (`sha256:` prefixes dropped), like git's short ids. */

@@ -83,6 +83,18 @@ describe("PlainLogger", () => {
     expect(io.stderr()).toBe("");
   });
 
+  it("gathers a group's figures (kind=webcam.f1, kind=webcam.images) into one item of the done line", () => {
+    const io = fakeIO();
+    const logger = new PlainLogger(io);
+    logger.emit({
+      type: "stage-succeeded",
+      id: "evaluate",
+      durationMs: 1200,
+      metrics: { f1: 0.8, "kind=webcam.f1": 0.71, "kind=webcam.images": 20, "kind=unityeyes.f1": 0.9, "kind=unityeyes.images": 178, "kind=webcam.f1_std": 0.1, pr_auc: 0.85 },
+    });
+    expect(io.stdout()).toBe("[evaluate] done in 1.2s  f1=0.8 kind=webcam[f1=0.71 images=20 f1_std=0.1] kind=unityeyes[f1=0.9 images=178] pr_auc=0.85\n");
+  });
+
   it("says at once that Ctrl-C is stopping the run, what a stage resumes from, and a failure's log on its own line", () => {
     const io = fakeIO();
     const logger = new PlainLogger(io);
