@@ -87,7 +87,8 @@ const GROUP_FIGURE = /^([^.=]+=.+)\.([^.=]+)$/;
 /**
  * `items_train=160 images_per_s=52.1`. A group's figures (`kind=webcam.f1`,
  * `kind=webcam.images`) are gathered where the first one is, as
- * `kind=webcam[f1=0.81 images=20]`, so a line with many groups stays readable.
+ * `kind=webcam[f1=0.81 images=20]`, so a line with a few groups stays readable; of
+ * more than MAX_INLINE_GROUPS only their number is said.
  */
 export function formatMetricsInline(metrics: Readonly<Record<string, MetricValue>>): string {
   const parts: (string | { group: string; figures: string[] })[] = [];
@@ -108,8 +109,15 @@ export function formatMetricsInline(metrics: Readonly<Record<string, MetricValue
       parts.push({ group, figures: started });
     }
   }
+  if (groups.size > MAX_INLINE_GROUPS) {
+    const plain = parts.filter((part): part is string => typeof part === "string");
+    return [...plain, `(+${groups.size} groups of figures, e.g. ${[...groups.keys()][0]}: mu-pipe show)`].join(" ");
+  }
   return parts.map((part) => (typeof part === "string" ? part : `${part.group}[${part.figures.join(" ")}]`)).join(" ");
 }
+
+/** More groups than this (a synthetic set's many attributes) are left to `mu-pipe show`. */
+const MAX_INLINE_GROUPS = 8;
 
 /** The first 12 hex digits of a digest (`sha256:` prefixes dropped), like git's short ids. */
 export function shortDigest(digest: string | null | undefined): string {

@@ -95,6 +95,14 @@ describe("PlainLogger", () => {
     expect(io.stdout()).toBe("[evaluate] done in 1.2s  f1=0.8 kind=webcam[f1=0.71 images=20 f1_std=0.1] kind=unityeyes[f1=0.9 images=178] pr_auc=0.85\n");
   });
 
+  it("leaves more than 8 groups to mu-pipe show, saying how many", () => {
+    const io = fakeIO();
+    const logger = new PlainLogger(io);
+    const metrics = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`skin=${i + 1}.train`, i]));
+    logger.emit({ type: "stage-succeeded", id: "load", durationMs: 1200, metrics: { items: 300, attributes: "skin", ...metrics } });
+    expect(io.stdout()).toBe("[load] done in 1.2s  items=300 attributes=skin (+9 groups of figures, e.g. skin=1: mu-pipe show)\n");
+  });
+
   it("says at once that Ctrl-C is stopping the run, what a stage resumes from, and a failure's log on its own line", () => {
     const io = fakeIO();
     const logger = new PlainLogger(io);
