@@ -78,6 +78,7 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
   if (!first) return 0;
   const onCluster = (options.executor ?? first.config.settings.executor) === "slurm";
   if (options.detach && !onCluster) throw new MuPipeError({ reason: "usage", message: "--detach needs --executor slurm (or settings.executor: slurm): local stages end with the command", hint: options.usage });
+  if (options.detach && options.failFast) throw new MuPipeError({ reason: "usage", message: "--fail-fast needs the command to follow the jobs, and --detach leaves them; use one of the two", hint: options.usage });
   if (onCluster) await requireSlurm();
   const log = await SweepLog.create({
     runsDir: first.config.settings.runsDir,
@@ -139,7 +140,16 @@ export async function runSweep(sweep: LoadedSweep, registry: StageRegistry, opti
       const { runOnCluster } = await import("../pipeline/cluster/cluster-executor.js");
       const runs: ScheduledRun[] = [];
       for (const open of openers) runs.push(await open());
-      const outcome = await runOnCluster({ runs, detach: options.detach, command: workerCommand(), cwd: io.cwd, signal: signals.stop, hurry: signals.hurry, ...(options.detach ? {} : { onRunEnd }) });
+      const outcome = await runOnCluster({
+        runs,
+        detach: options.detach,
+        failFast: options.failFast,
+        command: workerCommand(),
+        cwd: io.cwd,
+        signal: signals.stop,
+        hurry: signals.hurry,
+        ...(options.detach ? {} : { onRunEnd }),
+      });
       if (options.detach) {
         io.out(detachedText(outcome.submitted, `${log.id} (sweep)`));
         return 0;

@@ -146,12 +146,17 @@ export const stageTypes = [
     paramsSchema: {
       type: "object",
       additionalProperties: false,
-      properties: { sleep_ms: { type: "integer", minimum: 0, default: 0 }, tag: { type: "string", default: "" } },
+      properties: {
+        sleep_ms: { type: "integer", minimum: 0, default: 0 },
+        tag: { type: "string", default: "" },
+        fail_tag: { type: "string", description: "fail at once when tag is this (one combination of a sweep fails)" },
+      },
     },
     inputs: { after: { description: "any output, to order it", optional: true } },
     outputs: { out: { description: "JSON: pid, start, end, threads" } },
     async run(ctx) {
       await called(ctx.stageId);
+      if (ctx.params.fail_tag !== undefined && ctx.params.tag === ctx.params.fail_tag) throw new Error(`whoami: told to fail for tag ${ctx.params.tag}`);
       const start = Date.now();
       await sleep(ctx.params.sleep_ms, ctx.signal);
       const facts = { pid: process.pid, start, end: Date.now(), threads: ctx.runtime.threads ?? null };

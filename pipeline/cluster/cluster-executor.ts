@@ -40,6 +40,8 @@ export interface ClusterRequest {
   readonly cwd: string;
   readonly signal: AbortSignal;
   readonly hurry?: AbortSignal;
+  /** Once a stage fails, cancel the jobs that have not started (sweeps' --fail-fast); running ones finish. */
+  readonly failFast?: boolean;
   onRunEnd?(index: number, run: ScheduledRun, result: ExecuteResult): Promise<void> | void;
   now?(): number;
 }
@@ -99,8 +101,8 @@ export async function runOnCluster(request: ClusterRequest): Promise<ClusterOutc
   if (request.detach) {
     return { results: plan.runs.map((p) => stopOf(p, () => ({ status: "running", stageId: null, message: null }))), submitted };
   }
-  await follow(followed, request);
-  const results = await finishAll(plan.runs, request, now() - started, (p) => stopOf(p, resultOf));
+  const stoppedFast = await follow(followed, request);
+  const results = await finishAll(plan.runs, request, now() - started, (p) => stopOf(p, (planned) => failFastResult(resultOf(planned), stoppedFast.get(planned.run))));
   return { results, submitted };
 }
 
@@ -175,21 +177,35 @@ export function resourcesFor(slurm: SlurmSettings, stageId: string, typeName: st
 }
 
 /** Reads job output and asks Slurm until every job has ended; Ctrl-C cancels them. */
-async function follow(followed: Followed[], request: ClusterRequest): Promise<void> {
+/** How following goes: Ctrl-C, the units that did not succeed, and --fail-fast's cancellations. */
+interface FollowContext {
+  cancelled: boolean;
+  readonly failedUnits: Set<ClusterUnit>;
+  /** The first stage that failed by itself (not for an upstream, not cancelled): `<run> failed at <stage>`. */
+  firstFailure: string | null;
+  /** Jobs --fail-fast cancelled before they started, the units they computed, and why. */
+  readonly fastCancelled: Set<string>;
+  readonly fastUnits: Set<ClusterUnit>;
+  fastReason: string | null;
+  /** Runs with a stage --fail-fast kept from running: the stage and why. */
+  readonly stoppedFast: Map<ScheduledRun, { stageId: string; reason: string }>;
+}
+
+/** Follows the jobs until every one has ended; returns the runs --fail-fast stopped. */
+async function follow(followed: Followed[], request: ClusterRequest): Promise<ReadonlyMap<ScheduledRun, { stageId: string; reason: string }>> {
   const poll = Math.max(200, (request.runs[0]?.graph.experiment.settings.slurm.pollSeconds ?? 5) * 1000);
-  let cancelled = false;
-  const failedUnits = new Set<ClusterUnit>();
+  const context: FollowContext = { cancelled: false, failedUnits: new Set(), firstFailure: null, fastCancelled: new Set(), fastUnits: new Set(), fastReason: null, stoppedFast: new Map() };
   for (;;) {
     const live = followed.filter((f) => !f.done);
-    if (live.length === 0) return;
-    if (request.signal.aborted && !cancelled) {
-      cancelled = true;
+    if (live.length === 0) return context.stoppedFast;
+    if (request.signal.aborted && !context.cancelled) {
+      context.cancelled = true;
       for (const run of request.runs) run.sink.emit({ type: "run-stopping", stageId: null, hurry: false });
       await cancelJobs(live.map((f) => f.job.id)).catch(() => undefined);
     }
     if (request.hurry?.aborted) {
-      for (const f of live) await conclude(f, null, { cancelled: true, failedUnits });
-      return;
+      for (const f of live) await conclude(f, null, context);
+      return context.stoppedFast;
     }
     for (const f of live) await readMessages(f, false);
     const statuses = await jobStatuses(live.map((f) => f.job.id)).catch(() => new Map<string, JobStatus>());
@@ -201,11 +217,25 @@ async function follow(followed: Followed[], request: ClusterRequest): Promise<vo
       }
       if (status?.final) {
         await readMessages(f, true);
-        await conclude(f, status, { cancelled, failedUnits });
+        await conclude(f, status, context);
       }
     }
-    await sleep(poll, undefined, { signal: cancelled ? request.hurry : request.signal }).catch(() => undefined);
+    if (request.failFast && context.firstFailure !== null && context.fastReason === null && !context.cancelled) {
+      // As a local sweep opens no further run: what has not started is cancelled, what runs finishes.
+      context.fastReason = `not run: --fail-fast: ${context.firstFailure}`;
+      const waiting = followed.filter((f) => !f.done && statuses.get(f.job.id)?.phase !== "running");
+      for (const f of waiting) context.fastCancelled.add(f.job.id);
+      await cancelJobs(waiting.map((f) => f.job.id)).catch(() => undefined);
+      continue; // their end is read at once, not after a poll's sleep
+    }
+    await sleep(poll, undefined, { signal: context.cancelled ? request.hurry : request.signal }).catch(() => undefined);
   }
+}
+
+/** A run --fail-fast stopped did not succeed, though none of its own stages failed. */
+function failFastResult(result: ExecuteResult, stopped: { stageId: string; reason: string } | undefined): ExecuteResult {
+  if (stopped === undefined || result.status !== "succeeded") return result;
+  return { status: "failed", stageId: stopped.stageId, message: stopped.reason };
 }
 
 async function readMessages(f: Followed, end: boolean): Promise<void> {
@@ -217,7 +247,7 @@ async function readMessages(f: Followed, end: boolean): Promise<void> {
 }
 
 /** Records how a unit's job ended in every run that needed it. */
-async function conclude(f: Followed, status: JobStatus | null, context: { cancelled: boolean; failedUnits: Set<ClusterUnit> }): Promise<void> {
+async function conclude(f: Followed, status: JobStatus | null, context: FollowContext): Promise<void> {
   f.done = true;
   const { unit, job } = f;
   const outcome = f.applier.outcome;
@@ -231,7 +261,19 @@ async function conclude(f: Followed, status: JobStatus | null, context: { cancel
     return;
   }
   context.failedUnits.add(unit);
-  const upstreamFailed = unit.inputs.find((u) => context.failedUnits.has(u));
+  // An input --fail-fast cancelled is not a failure of this run's: its stages say --fail-fast.
+  const upstreamFailed = unit.inputs.find((u) => context.failedUnits.has(u) && !context.fastUnits.has(u));
+  const fastReason = context.fastReason;
+  if (!upstreamFailed && fastReason !== null && context.fastCancelled.has(job.id) && outcome === null) {
+    context.fastUnits.add(unit);
+    for (const run of unit.users) {
+      await run.runDir.updateStage(stageId, { status: "skipped", reason: fastReason });
+      run.sink.emit({ type: "stage-skipped", id: stageId, reason: fastReason });
+      if (!context.stoppedFast.has(run)) context.stoppedFast.set(run, { stageId, reason: fastReason });
+    }
+    return;
+  }
+  if (!upstreamFailed && !context.cancelled && outcome?.kind !== "interrupted") context.firstFailure ??= `${unit.owner.runDir.id} failed at ${stageId}`;
   for (const [index, run] of unit.users.entries()) {
     const reported = index === 0 && outcome !== null; // the job recorded itself in its owner run
     if (reported) continue;

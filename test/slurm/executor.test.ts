@@ -221,6 +221,47 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("mu-pipe run --executor slu
     expect((await record()).status).toBe("interrupted");
   });
 
+  it("--fail-fast: once a combination fails, the jobs not yet started are cancelled and their runs say why; running ones finish", async () => {
+    const name = unique("fast");
+    // Per combination: w (fails at once for tag x, else sleeps), then after, held by afterok.
+    const experiment = `experiment: ${name}
+${SETTINGS}stages:
+  w: { uses: whoami, params: { sleep_ms: 2500, tag: a, fail_tag: x } }
+  after: { uses: whoami, inputs: { after: w.out }, params: { sleep_ms: 200 } }
+sweep:
+  stages.w.params.tag: [x, b]
+`;
+    await rig.write("f.yaml", experiment);
+    const fast = await rig.runChild("run", "f.yaml", "--fail-fast");
+    expect(fast.code, fast.out).toBe(1);
+    const runs = (await fs.readdir(path.join(rig.dir, "runs"))).filter((n) => n.includes("["));
+    const failedRun = runs.find((n) => n.endsWith("[tag=x]")) ?? "";
+    const [failed, stopped] = await Promise.all([failedRun, runs.find((n) => n.endsWith("[tag=b]")) ?? ""].map((n) => record(n)));
+    expect(failed?.stages.map((s) => [s.id, s.status])).toEqual([["w", "failed"], ["after", "skipped"]]);
+    expect(failed?.stages[1]?.reason).toBe("not run: the run stopped at w");
+    // b's w was running (both w jobs start on the 2-CPU node) and finished; its after never started.
+    expect(stopped?.stages.map((s) => [s.id, s.status])).toEqual([["w", "succeeded"], ["after", "skipped"]]);
+    expect(stopped?.stages[1]?.reason).toBe(`not run: --fail-fast: ${failedRun} failed at w`);
+    expect(stopped?.status).toBe("failed");
+    // Never started: sacct has them CANCELLED (asked by id: a job without a start is outside --starttime).
+    const afters = [failed, stopped].map((run) => (run ? jobOf(run, "after") : ""));
+    await waitFor(async () => [...(await accountingStates(afters)).values()].every((j) => j.state === "CANCELLED"), 30_000, "sacct to say CANCELLED for both after jobs");
+    expect(fast.out).toContain(`[after] skipped: not run: --fail-fast: ${failedRun} failed at w`);
+
+    // Without --fail-fast, b's after runs: the rerun computes it.
+    const rerun = await rig.runChild("run", "f.yaml");
+    expect(rerun.code, rerun.out).toBe(1);
+    const latest = (await fs.readdir(path.join(rig.dir, "runs"))).filter((n) => n.endsWith("[tag=b]")).sort().at(-1) ?? "";
+    expect((await record(latest)).stages.map((s) => [s.id, s.status])).toEqual([["w", "reused"], ["after", "succeeded"]]);
+  });
+
+  it("--fail-fast and --detach together are refused: the one follows the jobs, the other leaves them", async () => {
+    await rig.write("d.yaml", `${BRANCHES.replace("NAME", unique("both"))}sweep:\n  stages.left.params.tag: [a, b]\n`);
+    const result = await rig.runChild("run", "d.yaml", "--fail-fast", "--detach");
+    expect(result.code).toBe(2);
+    expect(result.out).toContain("--fail-fast needs the command to follow the jobs, and --detach leaves them");
+  });
+
   it("Ctrl-C cancels the run's jobs (exit 130)", async () => {
     await rig.write("t.yaml", TRAIN.replace("NAME", unique("ctrlc")));
     const child = rig.spawn("run", "t.yaml");
