@@ -9,6 +9,7 @@
 import { defineStageType, type StageContext } from "../../pipeline/stage.js";
 import { emptySplitProblem, itemCount, readDatasetFacts } from "../data/dataset-facts.js";
 import { EXPORT_STAGE_OUTPUTS, exportStageParamsSchema, type ExportStageParams } from "./export-stage-params.js";
+import { converterInputs } from "./tflite/python-tensorflow.js";
 
 export const exportStage = defineStageType<ExportStageParams>({
   name: "export",
@@ -23,6 +24,8 @@ export const exportStage = defineStageType<ExportStageParams>({
     [EXPORT_STAGE_OUTPUTS.exports]: { description: "The exported files, a README and a .check.json per tflite file, and exports.json listing them" },
   },
   usesBackend: true,
+  // The TFLite files are what Python's TensorFlow converter makes of the model: its version joins the key.
+  externalInputs: (params) => (params.formats.includes("tflite") ? converterInputs() : []),
   preflight({ stageId, params, inputs }) {
     const d = readDatasetFacts(inputs["tensors"]);
     if (d === null || !params.formats.includes("tflite")) return [];
