@@ -49,6 +49,12 @@ const VARIANTS = [
     config: "configs/eyes-dev-plus.yaml",
     args: [...cv, ...webcamThreshold, ...["finetune1", "finetune2"].flatMap((stage) => proportionalWeights.flatMap(([kind, weight]) => ["--set", `stages.${stage}.params.sampling.weights.${kind}=${weight}`]))],
   },
+  {
+    name: "cv-plus-noaug",
+    change: "eyes-dev-plus without augmented copies (close-ups and balance kept), threshold on all",
+    config: "configs/eyes-dev-plus.yaml",
+    args: [...cv, "--set", "stages.resize.inputs.dataset=flip.dataset"],
+  },
   { name: "cv-plus-notta", change: "eyes-dev-plus without TTA, threshold on webcam", config: "configs/eyes-dev-plus.yaml", args: [...cv, ...webcamThreshold, "--set", "stages.threshold.params.tta=none"] },
   { name: "cv-plus-webthr", change: "eyes-dev-plus, threshold on webcam", config: "configs/eyes-dev-plus.yaml", args: [...cv, ...webcamThreshold] },
   { name: "cv-plus", change: "**eyes-dev-plus**: close-ups, augment, balanced batches, TTA, threshold on all", config: "configs/eyes-dev-plus.yaml", args: cv },
