@@ -23,8 +23,9 @@ const usage = `usage: mu-pipe sweep show [<sweep>] [options]
                                 an experiment name (its newest sweep), or one of its runs
   --runs-dir <dir>              where runs live (default: runs)
   --metric <stage.name>         a metric column (repeatable); default: up to three whose
-                                name contains f1, dice or loss, then the pooled F1 of each
-                                breakdown group (evaluate.kind=webcam.pooled_f1, ...); other
+                                name contains f1, dice or loss, then the pooled F1 of the
+                                groups of attributes that split every image
+                                (evaluate.kind=webcam.pooled_f1, ...; at most 8); other
                                 group figures: --metric evaluate.kind=webcam.f1
   --sort <stage.name>[:asc|desc] sort by this metric's mean, best first (default: the first
                                 metric; losses and errors ascending, others descending)

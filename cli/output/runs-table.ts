@@ -49,18 +49,38 @@ export function pickHeadlineMetrics(runs: readonly RunSummary[], max = 3): strin
 }
 
 /**
- * The flattened keys of one figure (`pooled_f1`) of every breakdown group the runs
- * have (`evaluate.kind=unityeyes.pooled_f1`, `evaluate.kind=webcam.pooled_f1`), in
- * the order they first appear: the columns that show each group apart.
+ * The flattened keys of one figure (`pooled_f1`) of the breakdown groups that split the
+ * runs' images (`evaluate.kind=unityeyes.pooled_f1`, `evaluate.kind=webcam.pooled_f1`),
+ * in the order they first appear: the columns that show each group apart. An attribute
+ * counts when it has two values or more and, where the group sizes are known
+ * (`<group>.images`), every image has it: `kind` on real photos, renders and close-ups
+ * does, a synthetic eye's `iris` (close-ups only) or a lone `source=folders` does not.
+ * At most `max` columns.
  */
-export function pickGroupMetrics(runs: readonly RunSummary[], figure = "pooled_f1"): string[] {
+export function pickGroupMetrics(runs: readonly RunSummary[], figure = "pooled_f1", max = 8): string[] {
   const keys = new Set<string>();
   for (const run of runs) {
-    for (const [key, value] of flattenRunMetrics(run)) {
-      if (typeof value === "number" && GROUP_METRIC.exec(key.slice(key.indexOf(".") + 1))?.[1] === figure) keys.add(key);
+    const flat = flattenRunMetrics(run);
+    const attributes = new Map<string, { keys: string[]; images: number | null }>();
+    for (const [key, value] of flat) {
+      const dot = key.indexOf(".");
+      const match = GROUP_METRIC.exec(key.slice(dot + 1));
+      if (typeof value !== "number" || match?.[1] !== figure) continue;
+      const group = key.slice(0, key.length - figure.length - 1); // evaluate.kind=webcam
+      const attribute = group.slice(0, group.indexOf("=")); // evaluate.kind
+      const entry = attributes.get(attribute) ?? { keys: [], images: 0 };
+      attributes.set(attribute, entry);
+      entry.keys.push(key);
+      const images = flat.get(`${group}.images`);
+      entry.images = typeof images === "number" && entry.images !== null ? entry.images + images : null;
+    }
+    for (const [attribute, entry] of attributes) {
+      const total = flat.get(`${attribute.slice(0, attribute.indexOf("."))}.images`);
+      const coversAll = entry.images === null || typeof total !== "number" || entry.images === total;
+      if (entry.keys.length >= 2 && coversAll) entry.keys.forEach((key) => keys.add(key));
     }
   }
-  return [...keys];
+  return [...keys].slice(0, max);
 }
 
 export function renderRunsTable(runs: readonly RunSummary[], metricKeys: readonly string[]): string {

@@ -141,9 +141,27 @@ describe("breakdown groups in sweep and runs tables", () => {
     const listed = JSON.parse(io.stdout()) as { id: string; metrics: Record<string, number> }[];
     expect(listed.map((r) => r.metrics["evaluate.kind=webcam.pooled_f1"])).toEqual([0.8, 0.7, 0.6, 0.5]);
 
-    const run = { record: { stages: [{ id: "evaluate" }] }, metrics: { version: 1, stages: { evaluate: { f1: 0.9, pooled_f1: 0.9, "kind=webcam.f1": 0.8, "kind=webcam.pooled_f1": 0.8 } } } } as unknown as RunSummary;
+    const evaluate = { f1: 0.9, pooled_f1: 0.9, "kind=webcam.f1": 0.8, "kind=webcam.pooled_f1": 0.8, "kind=unityeyes.f1": 0.95, "kind=unityeyes.pooled_f1": 0.95 };
+    const run = { record: { stages: [{ id: "evaluate" }] }, metrics: { version: 1, stages: { evaluate } } } as unknown as RunSummary;
     expect(pickHeadlineMetrics([run])).toEqual(["evaluate.f1", "evaluate.pooled_f1"]);
-    expect(pickGroupMetrics([run])).toEqual(["evaluate.kind=webcam.pooled_f1"]);
-    expect(pickGroupMetrics([run], "f1")).toEqual(["evaluate.kind=webcam.f1"]);
+    expect(pickGroupMetrics([run])).toEqual(["evaluate.kind=webcam.pooled_f1", "evaluate.kind=unityeyes.pooled_f1"]);
+    expect(pickGroupMetrics([run], "f1")).toEqual(["evaluate.kind=webcam.f1", "evaluate.kind=unityeyes.f1"]);
+  });
+
+  it("by default shows only attributes that split every image, of two values or more (not a close-up's iris, not a lone source)", () => {
+    const group = (name: string, pooled: number, images: number) => ({ [`${name}.pooled_f1`]: pooled, [`${name}.images`]: images });
+    const evaluate = {
+      pooled_f1: 0.9,
+      images: 100,
+      ...group("kind=webcam", 0.8, 20),
+      ...group("kind=unityeyes", 0.9, 60),
+      ...group("kind=synthetic", 0.95, 20),
+      ...group("source=folders", 0.88, 100),
+      ...group("iris=blue", 0.9, 8),
+      ...group("iris=brown", 0.97, 12),
+    };
+    const run = { record: { stages: [{ id: "evaluate" }] }, metrics: { version: 1, stages: { evaluate } } } as unknown as RunSummary;
+    expect(pickGroupMetrics([run])).toEqual(["evaluate.kind=webcam.pooled_f1", "evaluate.kind=unityeyes.pooled_f1", "evaluate.kind=synthetic.pooled_f1"]);
+    expect(pickGroupMetrics([run], "pooled_f1", 2)).toHaveLength(2);
   });
 });
