@@ -176,7 +176,6 @@ export function resourcesFor(slurm: SlurmSettings, stageId: string, typeName: st
   return { ...(slurm.partition !== undefined ? { partition: slurm.partition } : {}), ...slurm.defaults, ...slurm.stages[typeName], ...slurm.stages[stageId] };
 }
 
-/** Reads job output and asks Slurm until every job has ended; Ctrl-C cancels them. */
 /** How following goes: Ctrl-C, the units that did not succeed, and --fail-fast's cancellations. */
 interface FollowContext {
   cancelled: boolean;
@@ -191,7 +190,11 @@ interface FollowContext {
   readonly stoppedFast: Map<ScheduledRun, { stageId: string; reason: string }>;
 }
 
-/** Follows the jobs until every one has ended; returns the runs --fail-fast stopped. */
+/**
+ * Reads job output and asks Slurm until every job has ended; Ctrl-C cancels them, and
+ * with --fail-fast the first failure cancels those not started. Returns the runs
+ * --fail-fast stopped.
+ */
 async function follow(followed: Followed[], request: ClusterRequest): Promise<ReadonlyMap<ScheduledRun, { stageId: string; reason: string }>> {
   const poll = Math.max(200, (request.runs[0]?.graph.experiment.settings.slurm.pollSeconds ?? 5) * 1000);
   const context: FollowContext = { cancelled: false, failedUnits: new Set(), firstFailure: null, fastCancelled: new Set(), fastUnits: new Set(), fastReason: null, stoppedFast: new Map() };
