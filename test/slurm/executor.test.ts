@@ -224,9 +224,10 @@ describe.skipIf(skipUnlessAvailable(SLURM, problem))("mu-pipe run --executor slu
   it("--fail-fast: once a combination fails, the jobs not yet started are cancelled and their runs say why; running ones finish", async () => {
     const name = unique("fast");
     // Per combination: w (fails at once for tag x, else sleeps), then after, held by afterok.
+    // b's w sleeps long enough for x's failure to be seen on a loaded machine (sacct can lag).
     const experiment = `experiment: ${name}
 ${SETTINGS}stages:
-  w: { uses: whoami, params: { sleep_ms: 2500, tag: a, fail_tag: x } }
+  w: { uses: whoami, params: { sleep_ms: 12000, tag: a, fail_tag: x } }
   after: { uses: whoami, inputs: { after: w.out }, params: { sleep_ms: 200 } }
 sweep:
   stages.w.params.tag: [x, b]
