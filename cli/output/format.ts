@@ -81,8 +81,8 @@ export function formatProgress(update: ProgressUpdate, etaSeconds: number | null
   return parts.join(" · ");
 }
 
-/** A per-group figure: `<attribute>=<value>.<figure>`, e.g. `kind=webcam.pooled_f1`. */
-const GROUP_FIGURE = /^([^.=]+=.+)\.([^.=]+)$/;
+/** A per-group figure: `<attribute>=<value>.<figure>`, e.g. `kind=webcam.pooled_f1` (stages/eval/evaluate.ts). */
+export const GROUP_FIGURE = /^([^.=]+=.+)\.([^.=]+)$/;
 
 /**
  * `items_train=160 images_per_s=52.1`. A group's figures (`kind=webcam.f1`,

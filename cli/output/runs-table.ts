@@ -3,7 +3,7 @@
  */
 import type { MetricValue } from "../../pipeline/stage.js";
 import { flattenRunMetrics, type RunSummary } from "../run-lookup.js";
-import { formatDuration, formatMetricValue, formatTimestamp } from "./format.js";
+import { GROUP_FIGURE, formatDuration, formatMetricValue, formatTimestamp } from "./format.js";
 import { renderTable, type Column } from "./table.js";
 
 /** Metric names that read as a model's quality, best first: the plain figure before its variants. */
@@ -15,8 +15,6 @@ const HEADLINE = [/^f1$/i, /f1/i, /dice/i, /loss/i] as const;
  */
 const NOT_HEADLINE = /_std$|=/i;
 
-/** A breakdown group's figure: `<attribute>=<value>.<figure>` (stages/eval/evaluate.ts). */
-const GROUP_METRIC = /^[^.=]+=.*\.([^.]+)$/;
 
 /**
  * Up to `max` flattened metric keys (`evaluate.f1`) worth a column: numeric metrics whose
@@ -63,10 +61,10 @@ export function pickGroupMetrics(runs: readonly RunSummary[], figure = "pooled_f
     const flat = flattenRunMetrics(run);
     const attributes = new Map<string, { keys: string[]; images: number | null }>();
     for (const [key, value] of flat) {
-      const dot = key.indexOf(".");
-      const match = GROUP_METRIC.exec(key.slice(dot + 1));
-      if (typeof value !== "number" || match?.[1] !== figure) continue;
-      const group = key.slice(0, key.length - figure.length - 1); // evaluate.kind=webcam
+      const stage = key.slice(0, key.indexOf("."));
+      const match = GROUP_FIGURE.exec(key.slice(stage.length + 1));
+      if (typeof value !== "number" || match?.[2] !== figure) continue;
+      const group = `${stage}.${match[1]}`; // evaluate.kind=webcam
       const attribute = group.slice(0, group.indexOf("=")); // evaluate.kind
       const entry = attributes.get(attribute) ?? { keys: [], images: 0 };
       attributes.set(attribute, entry);
