@@ -240,9 +240,11 @@ sweep:
     const [failed, stopped] = await Promise.all([failedRun, runs.find((n) => n.endsWith("[tag=b]")) ?? ""].map((n) => record(n)));
     expect(failed?.stages.map((s) => [s.id, s.status])).toEqual([["w", "failed"], ["after", "skipped"]]);
     expect(failed?.stages[1]?.reason).toBe("not run: the run stopped at w");
-    // b's w was running (both w jobs start on the 2-CPU node) and finished; its after never started.
-    expect(stopped?.stages.map((s) => [s.id, s.status])).toEqual([["w", "succeeded"], ["after", "skipped"]]);
-    expect(stopped?.stages[1]?.reason).toBe(`not run: --fail-fast: ${failedRun} failed at w`);
+    // b's w, if it had started (the node has 2 CPUs, other tests' jobs may hold one), ran to its end; what had not started never did.
+    const fastReason = `not run: --fail-fast: ${failedRun} failed at w`;
+    const [bw, bAfter] = stopped?.stages ?? [];
+    expect(bw?.status === "succeeded" || (bw?.status === "skipped" && bw.reason === fastReason), JSON.stringify(bw)).toBe(true);
+    expect(bAfter).toMatchObject({ id: "after", status: "skipped", reason: fastReason });
     expect(stopped?.status).toBe("failed");
     // Never started: sacct has them CANCELLED (asked by id: a job without a start is outside --starttime).
     const afters = [failed, stopped].map((run) => (run ? jobOf(run, "after") : ""));
@@ -253,7 +255,7 @@ sweep:
     const rerun = await rig.runChild("run", "f.yaml");
     expect(rerun.code, rerun.out).toBe(1);
     const latest = (await fs.readdir(path.join(rig.dir, "runs"))).filter((n) => n.endsWith("[tag=b]")).sort().at(-1) ?? "";
-    expect((await record(latest)).stages.map((s) => [s.id, s.status])).toEqual([["w", "reused"], ["after", "succeeded"]]);
+    expect((await record(latest)).stages.map((s) => s.status)).toEqual([bw?.status === "succeeded" ? "reused" : "succeeded", "succeeded"]);
   });
 
   it("--fail-fast and --detach together are refused: the one follows the jobs, the other leaves them", async () => {
